@@ -1,0 +1,15 @@
+// The op table: every op the IR knows, one entry each. "Where do I add an op?" — here.
+
+import type { OpDef } from './op-def.ts';
+import { conv2dOp } from './ops/conv.ts';
+import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
+import { reshapeOp, transposeOp } from './ops/layout.ts';
+import { gemmOp, matmulOp } from './ops/matmul.ts';
+
+export const OP_TABLE: ReadonlyMap<string, OpDef> = new Map(
+  [...ELEMENTWISE_OPS, matmulOp, gemmOp, conv2dOp, reshapeOp, transposeOp].map((d) => [d.name, d]),
+);
+
+export function getOp(name: string): OpDef | undefined {
+  return OP_TABLE.get(name);
+}
