@@ -76,3 +76,16 @@ export function knobSpaceChecksum(t: AnyKernelTemplate): string {
   }
   return h.toString(16).padStart(8, '0');
 }
+
+/** WebGPU's guaranteed minimum limits: what compilation assumes when no device is at hand. */
+export const DEFAULT_DEVICE: DeviceInfo = {
+  features: new Set(),
+  limits: {
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupSizeY: 256,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupStorageSize: 16384,
+    maxComputeWorkgroupsPerDimension: 65535,
+    maxStorageBufferBindingSize: 134217728,
+  },
+};

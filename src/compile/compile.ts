@@ -1,0 +1,55 @@
+// The compiler pipeline in one readable function: bind dims -> verify -> lower -> select
+// kernels (the tuner's one entry point) -> emit the bundle. `--emit`-style stops are exposed
+// as the intermediate results on the returned object.
+
+import { DEFAULT_DEVICE } from '../../codegen/kernel.ts';
+import type { BundleData } from '../runtime/manifest.ts';
+import type { GpuContext } from '../runtime/device.ts';
+import { bindGraph } from '../ir/bind.ts';
+import type { Graph } from '../ir/graph.ts';
+import { isConcrete } from '../ir/shape.ts';
+import { verifyGraph } from '../ir/verify.ts';
+import { selectKernels, type SelectionReport, type TuneOptions } from '../tuner/index.ts';
+import type { TuningDb } from '../tuner/db.ts';
+import { emitBundle } from './emit.ts';
+import { lowerGraph, type Lowered } from './lower.ts';
+
+export class CompileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompileError';
+  }
+}
+
+export interface CompileOptions {
+  /** Concrete shapes for graph inputs with symbolic dims. */
+  readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
+  readonly ctx?: GpuContext | null;
+  readonly db?: TuningDb | null;
+  readonly tune?: TuneOptions | null;
+}
+
+export interface CompileResult {
+  readonly graph: Graph;
+  readonly lowered: Lowered;
+  readonly bundle: BundleData;
+  readonly selection: SelectionReport;
+}
+
+export async function compileGraph(source: Graph, opts: CompileOptions = {}): Promise<CompileResult> {
+  const graph = bindGraph(source, opts.inputShapes ?? {});
+  const errs = verifyGraph(graph);
+  if (errs.length) throw new CompileError(`model '${graph.name}' is invalid:\n  ${errs.join('\n  ')}`);
+  const open = graph.inputs.filter((v) => !isConcrete(graph.values.get(v)?.shape ?? []));
+  if (open.length) {
+    const desc = open.map((v) => `${v}: [${graph.values.get(v)?.shape.join(',')}]`).join(', ');
+    throw new CompileError(`inputs with unbound dims: ${desc}; give their shapes with --input NAME=DIMxDIM`);
+  }
+  const lowered = lowerGraph(graph);
+  const ctx = opts.ctx ?? null;
+  const db = opts.db ?? null;
+  const { choices, report } = await selectKernels(graph, lowered, { ctx, db, tune: opts.tune ?? null });
+  const tunedFor = db && report.fromDb > 0 && ctx ? ctx.fingerprint : null;
+  const bundle = emitBundle(graph, lowered, choices, ctx?.info ?? DEFAULT_DEVICE, tunedFor);
+  return { graph, lowered, bundle, selection: report };
+}
