@@ -6,26 +6,12 @@ import type { KernelTemplate, KnobSpace, Uniform } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
 import { applyEpilogue, epilogueKey, epilogueProblem } from '../wgsl/expr.ts';
 import { foldDispatch, offsetFn, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
-import { tiledGemmBody, tiledGemmGroups, tilingProblem, type TiledGemmSpec } from '../wgsl/tiled-gemm.ts';
+import { defaultTiling, GEMM_TILING_SPACE, tiledGemmBody, tiledGemmGroups, tilingProblem, type GemmTiling, type TiledGemmSpec } from '../wgsl/tiled-gemm.ts';
 import { numel } from '../../src/ir/shape.ts';
 
-export type MatmulKnobs = {
-  readonly tileM: number;
-  readonly tileN: number;
-  readonly tileK: number;
-  readonly microM: number;
-  readonly microN: number;
-  readonly unroll: boolean;
-};
+export type MatmulKnobs = GemmTiling;
 
-const KNOBS: KnobSpace<MatmulKnobs> = {
-  tileM: [4, 8, 16, 32, 64],
-  tileN: [8, 16, 32, 64],
-  tileK: [4, 8, 16, 32],
-  microM: [1, 2, 4],
-  microN: [1, 2, 4],
-  unroll: [true, false],
-};
+const KNOBS: KnobSpace<MatmulKnobs> = GEMM_TILING_SPACE;
 
 function uniformsOf(p: MatmulProblem): Uniform[] {
   return [{ name: 'alpha', type: 'f32', value: p.alpha }, { name: 'beta', type: 'f32', value: p.beta }];
@@ -88,12 +74,6 @@ export const matmulTemplate: KernelTemplate<MatmulProblem, MatmulKnobs> = {
   },
 
   defaults(p) {
-    // Tile just covering small dims (less padding waste); micro tiles keep the workgroup <= 16x16,
-    // inside WebGPU's guaranteed 256 invocations and 16 KiB of workgroup storage.
-    const tile = (d: number, min: number): number => Math.min(64, Math.max(min, 2 ** Math.ceil(Math.log2(d))));
-    const tileM = tile(p.M, 4);
-    const tileN = tile(p.N, 8);
-    const micro = (t: number): number => Math.min(4, Math.max(1, t / 16));
-    return { tileM, tileN, tileK: p.K <= 4 ? 4 : p.K <= 8 ? 8 : 16, microM: micro(tileM), microN: micro(tileN), unroll: true };
+    return defaultTiling(p.M, p.N, p.K);
   },
 };

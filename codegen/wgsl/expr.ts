@@ -28,13 +28,19 @@ const H_ERF = `fn ab_erf(x: f32) -> f32 {
 }`;
 // WGSL pow(x, y) is exp2(y * log2(x)): undefined for x < 0 and imprecise at 0. The reference
 // is JS a ** b: negative bases with integer exponents keep their sign rule, others are NaN.
+// inf/NaN come from bitcasts of runtime values: a constant inf/NaN is a shader-creation error.
 const H_POW = `fn ab_pow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
-  if (a == 0.0) { return select(bitcast<f32>(0x7f800000u), 0.0, b > 0.0); }
+  let bits = bitcast<u32>(a);
+  let oddInt = fract(b) == 0.0 && fract(b * 0.5) != 0.0;
+  if (a == 0.0) {
+    let mag = select(bitcast<f32>(0x7f800000u | (bits & 0u)), 0.0, b > 0.0);
+    return select(mag, -mag, oddInt && (bits & 0x80000000u) != 0u);
+  }
   let m = pow(abs(a), b);
   if (a > 0.0) { return m; }
-  if (fract(b) != 0.0) { return bitcast<f32>(0x7fc00000u); }
-  return select(m, -m, fract(b * 0.5) != 0.0);
+  if (fract(b) != 0.0) { return bitcast<f32>(0x7fc00000u | (bits & 0u)); }
+  return select(m, -m, oddInt);
 }`;
 
 type UnarySpelling = (x: string, attrs: Attrs, h: HelperSink) => string;
@@ -93,16 +99,21 @@ export function isBinaryOp(op: string): boolean {
   return Object.hasOwn(BINARY_WGSL, op);
 }
 
+/** Spellings splice operands next to operators, so anything but a plain name gets parentheses. */
+function operand(x: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(x) ? x : `(${x})`;
+}
+
 export function unaryExpr(op: string, attrs: Attrs, x: string, h: HelperSink): string {
   const f = UNARY_WGSL[op];
   if (!f) throw new Error(`no WGSL spelling for unary op '${op}'`);
-  return f(x, attrs, h);
+  return f(operand(x), attrs, h);
 }
 
 export function binaryExpr(op: string, a: string, b: string, h: HelperSink): string {
   const f = BINARY_WGSL[op];
   if (!f) throw new Error(`no WGSL spelling for binary op '${op}'`);
-  return f(a, b, h);
+  return f(operand(a), operand(b), h);
 }
 
 /** The first epilogue op without a WGSL spelling, as a reason string (for `valid`). */

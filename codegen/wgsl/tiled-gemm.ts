@@ -6,7 +6,8 @@
 import type { DeviceInfo } from '../kernel.ts';
 import { ceilDiv, dispatchProblem, indent, u32Lit, type ShaderBuilder } from './shader.ts';
 
-export interface GemmTiling {
+// A type alias, not an interface: knob types must be assignable to Record<string, KnobValue>.
+export type GemmTiling = {
   readonly tileM: number;
   readonly tileN: number;
   readonly tileK: number;
@@ -14,7 +15,7 @@ export interface GemmTiling {
   readonly microN: number;
   /** Emit the register tile as scalars with straight-line code instead of loops over arrays. */
   readonly unroll: boolean;
-}
+};
 
 export interface TiledGemmSpec extends GemmTiling {
   readonly M: number;
@@ -34,6 +35,28 @@ export interface TiledGemmSpec extends GemmTiling {
 }
 
 export const MAX_MICRO_TILE = 32;
+
+/** The tiling search space both GEMM-shaped templates declare. */
+export const GEMM_TILING_SPACE = {
+  tileM: [4, 8, 16, 32, 64],
+  tileN: [8, 16, 32, 64],
+  tileK: [4, 8, 16, 32],
+  microM: [1, 2, 4],
+  microN: [1, 2, 4],
+  unroll: [true, false],
+} as const satisfies { readonly [P in keyof GemmTiling]: readonly GemmTiling[P][] };
+
+/**
+ * Tiles just covering small dims (less padding waste); micro tiles keep the workgroup within
+ * 16x16, i.e. inside WebGPU's guaranteed 256 invocations and 16 KiB of workgroup storage.
+ */
+export function defaultTiling(M: number, N: number, K: number): GemmTiling {
+  const tile = (d: number, min: number): number => Math.min(64, Math.max(min, 2 ** Math.ceil(Math.log2(d))));
+  const tileM = tile(M, 4);
+  const tileN = tile(N, 8);
+  const micro = (t: number): number => Math.min(4, Math.max(1, t / 16));
+  return { tileM, tileN, tileK: K <= 4 ? 4 : K <= 8 ? 8 : 16, microM: micro(tileM), microN: micro(tileN), unroll: true };
+}
 
 export function gemmWorkgroupSize(t: GemmTiling): [number, number, number] {
   return [t.tileN / t.microN, t.tileM / t.microM, 1];

@@ -3,7 +3,7 @@
 // (`data: true`) embeds every byte, making the text a complete serialized model (.abir).
 // Values typed in `g.values` but defined by nothing are not printed (they carry no meaning).
 //
-// Grammar (parse.ts reads exactly this; `//` comments run to the end of a line):
+// Grammar (parse.ts reads exactly this; one statement per line; `//` comments to end of line):
 //   graph NAME(%in: TYPE, ...) -> (%out, ...) {
 //     init %w: TYPE = DATA
 //     %a: TYPE, %b: TYPE = OP(%x, _, ...) {key=ATTR, ...} @NODE loc("file":LINE:COL[:LEN])
@@ -13,7 +13,7 @@
 //          | iN{axis=A,group=G[,zp]}                               (summary: dtypeName)
 //          | iN{axis=A,group=G,scales=b64"..."[,zp=b64"..."]}     (full: data included)
 //   DATA   = <#fnv1a64hex>                  (summary; parse needs `elided: 'zeros'`)
-//          | [<HOSTKIND>] b64"..."          (full: little-endian bytes of the host array)
+//          | (<HOSTKIND>)? b64"..."          (full: little-endian bytes of the host array)
 //          | [n, n, ...]                    (hand-written; element values)
 //   ATTR   = number | inf | -inf | nan | "string" | true | false | [numbers] | ["strings"]
 //   `_` is an omitted optional input. Names (%value, @node) are bare when they match

@@ -84,7 +84,7 @@ export function littleEndianBytes(a: HostArray): Uint8Array {
 export function fromLittleEndianBytes(k: HostKind, bytes: Uint8Array): HostArray {
   const size = hostBytesPerElement(k);
   const own = size > 1 && !LITTLE_ENDIAN ? swapped(bytes, size) : bytes.slice();
-  return new HOST_CTORS[k](own.buffer, own.byteOffset, own.byteLength / size);
+  return new HOST_CTORS[k](own.buffer as ArrayBuffer, own.byteOffset, own.byteLength / size);
 }
 
 function swapped(bytes: Uint8Array, size: number): Uint8Array {

@@ -1,6 +1,6 @@
-// Tokens of the IR text form (see print.ts for the grammar). Every token carries its 1-based
-// line:col and whether it is the first on its line (the parser resynchronises on that).
-// Lexing never throws: bad characters become error records and are skipped.
+// Tokens of the IR text form (see print.ts for the grammar) and the error formatter. Every
+// token carries its 1-based line:col and whether it is the first on its line (the parser
+// resynchronises on that). Lexing never throws: bad characters become error records.
 
 export type TokenKind = 'ident' | 'num' | 'str' | 'value' | 'node' | 'hash' | 'punct' | 'eof';
 
@@ -19,6 +19,8 @@ export interface TextError {
   readonly col: number;
   readonly message: string;
 }
+
+import { quoteName } from './text-data.ts';
 
 const PUNCT = new Set(['(', ')', '[', ']', '{', '}', ',', ':', '=', '<', '>', '-']);
 const IDENT_START = /[A-Za-z_]/;
@@ -111,11 +113,22 @@ function skipLine(src: string, i: number): number {
   return i;
 }
 
+/** `file:line:col: error: message` plus the source line and a caret, for each error. */
+export function formatTextErrors(text: string, errors: readonly TextError[], file = '<text>'): string {
+  const lines = text.split('\n');
+  return errors.map((e) => {
+    const src = (lines[e.line - 1] ?? '').replace(/\r$/, '');
+    const shown = src.length > 160 ? `${src.slice(0, 160)}…` : src;
+    const gutter = String(e.line).length;
+    return `${file}:${e.line}:${e.col}: error: ${e.message}\n ${e.line} | ${shown}\n ${' '.repeat(gutter)} | ${' '.repeat(Math.min(e.col - 1, 160))}^`;
+  }).join('\n');
+}
+
 export function describeToken(t: Token): string {
   switch (t.kind) {
     case 'eof': return 'end of input';
-    case 'value': return `value %${JSON.stringify(t.text)}`;
-    case 'node': return `node name @${JSON.stringify(t.text)}`;
+    case 'value': return `value %${quoteName(t.text)}`;
+    case 'node': return `node name @${quoteName(t.text)}`;
     case 'str': return `string ${JSON.stringify(t.text)}`;
     case 'hash': return `#${t.text}`;
     default: return `'${t.text}'`;

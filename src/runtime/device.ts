@@ -10,6 +10,7 @@ export interface GpuContext {
   readonly fingerprint: DeviceFingerprint;
   readonly hasTimestamps: boolean;
   destroy(): void;
+  readonly keepAlive: readonly unknown[];
 }
 
 export interface DeviceFingerprint {
@@ -54,7 +55,7 @@ async function getGpu(): Promise<GPU> {
     if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
     const mod = (await import('webgpu')) as { create(flags: string[]): GPU; globals: Record<string, unknown> };
     Object.assign(globalThis, mod.globals);
-    return mod.create([]);
+    return mod.create((process.env.ANYBIT_DAWN_FLAGS ?? '').split(' ').filter(Boolean));
   }
   throw new NoAdapterError('neither navigator.gpu nor Node with the webgpu package');
 }
@@ -65,6 +66,13 @@ let shared: Promise<GpuContext> | undefined;
 export function acquireDevice(opts: { fresh?: boolean } = {}): Promise<GpuContext> {
   if (!shared || opts.fresh) shared = createContext();
   return shared;
+}
+
+/** Destroys the shared device, if one was made (lets Node exit cleanly). */
+export async function releaseDevice(): Promise<void> {
+  const s = shared;
+  shared = undefined;
+  if (s) (await s.catch(() => null))?.destroy();
 }
 
 async function createContext(): Promise<GpuContext> {
@@ -104,5 +112,7 @@ async function createContext(): Promise<GpuContext> {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
     },
   };
-  return { device, info, fingerprint, hasTimestamps: device.features.has('timestamp-query'), destroy: () => device.destroy() };
+  // The context holds the instance and adapter: if Dawn's instance is garbage-collected while
+  // its device lives, the process aborts on the next wait (seen with the `webgpu` package).
+  return { device, info, fingerprint, hasTimestamps: device.features.has('timestamp-query'), destroy: () => device.destroy(), keepAlive: [gpu, adapter] };
 }

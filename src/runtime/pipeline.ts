@@ -1,6 +1,7 @@
 // Compute pipelines with explicit layouts following the binding convention of
 // codegen/kernel.ts: inputs (read-only storage), outputs (storage), then one uniform buffer.
-// Explicit layouts let a kernel leave a binding unused without breaking bind groups.
+// Explicit layouts let a kernel leave a binding unused without breaking bind groups. A kernel
+// that does not compile is rejected with the WGSL compiler's messages.
 
 export interface BindingShape {
   readonly numInputs: number;
@@ -16,11 +17,18 @@ export async function createKernelPipeline(device: GPUDevice, code: string, shap
   }
   if (shape.hasUniforms) entries.push({ binding: total, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
   const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries })] });
+  // Errors are collected with an error scope: getCompilationInfo() aborts the process in
+  // some Dawn builds, and the scope reports the same WGSL messages.
+  device.pushErrorScope('validation');
   const module = device.createShaderModule({ code, label });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((m) => m.type === 'error');
-  if (errors.length) {
-    throw new Error(`WGSL for ${label} does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+  let pipeline: GPUComputePipeline | undefined;
+  let failure: string | undefined;
+  try {
+    pipeline = device.createComputePipeline({ layout, compute: { module, entryPoint: 'main' }, label });
+  } catch (e) {
+    failure = (e as Error).message;
   }
-  return device.createComputePipelineAsync({ layout, compute: { module, entryPoint: 'main' }, label });
+  const scoped = await device.popErrorScope();
+  if (scoped || !pipeline) throw new Error(`WGSL for ${label} does not compile: ${(scoped?.message ?? failure ?? 'unknown error').trim()}`);
+  return pipeline;
 }

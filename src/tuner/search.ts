@@ -12,7 +12,8 @@ import type { Graph } from '../ir/graph.ts';
 import type { GpuContext } from '../runtime/device.ts';
 import type { Measurement, TuningDb } from './db.ts';
 import { KernelHarness } from './measure.ts';
-import { compareOutputs, mulberry32, referenceFor } from './verify.ts';
+import { mulberry32 } from '../util/random.ts';
+import { compareOutputs, referenceFor } from './verify.ts';
 
 export interface TuneOptions {
   readonly budgetSec: number;

@@ -5,20 +5,11 @@ import { interpret } from '../interp/interpreter.ts';
 import type { Graph } from '../ir/graph.ts';
 import { isConcrete, numel } from '../ir/shape.ts';
 import { ndarray, type NdArray } from '../ir/tensor.ts';
+import { mulberry32, uniformF32 } from '../util/random.ts';
+
 
 /** Relative tolerance on max |ref| (f32 kernels vs the float64 reference). */
 export const VERIFY_RTOL = 1e-4;
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Reference {
   readonly inputs: Float32Array[];
@@ -32,8 +23,7 @@ export function referenceFor(sub: Graph, seed = 1234): Reference {
   const inputs = sub.inputs.map((name) => {
     const shape = sub.values.get(name)?.shape ?? [];
     if (!isConcrete(shape)) throw new Error(`verify: input '${name}' has a symbolic shape`);
-    const data = new Float32Array(numel(shape));
-    for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
+    const data = uniformF32(numel(shape), rand);
     env.set(name, ndarray(shape, data));
     return data;
   });

@@ -1,0 +1,125 @@
+// Direct NCHW conv2d: each invocation computes `outputsX` adjacent output columns for
+// `channels` adjacent output channels of one (image, row), reusing each weight across the
+// columns and each input pixel across the channels. Handles groups (incl. depthwise), stride,
+// padding, dilation, bias, epilogue. No workgroup memory; weights are re-read from storage.
+
+import type { KernelTemplate, KnobSpace } from '../kernel.ts';
+import type { Conv2dProblem } from '../problems.ts';
+import { applyEpilogue, epilogueKey, epilogueProblem } from '../wgsl/expr.ts';
+import { ceilDiv, dispatchProblem, foldDispatch, i32Lit, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
+
+export type Conv2dDirectKnobs = {
+  readonly workgroupSize: number;
+  /** Adjacent output columns per invocation. */
+  readonly outputsX: number;
+  /** Adjacent output channels per invocation (must divide M / group). */
+  readonly channels: number;
+};
+
+const KNOBS: KnobSpace<Conv2dDirectKnobs> = { workgroupSize: [64, 128, 256], outputsX: [1, 2, 4], channels: [1, 2, 4] };
+
+function invocations(p: Conv2dProblem, k: Conv2dDirectKnobs): number {
+  return p.N * (p.M / k.channels) * p.OH * ceilDiv(p.OW, k.outputsX);
+}
+
+/** A reason the conv's shape is inconsistent (shared with the implicit-GEMM template). */
+export function convShapeProblem(p: Conv2dProblem): string | undefined {
+  if (p.group < 1 || p.C % p.group || p.M % p.group) return `channels ${p.C}->${p.M} not divisible by group ${p.group}`;
+  if ([p.N, p.C, p.H, p.W, p.M, p.kH, p.kW, p.OH, p.OW].some((d) => d < 1)) return 'empty conv';
+  if (p.N * p.M * p.OH * p.OW > 0x7fffffff || p.N * p.C * p.H * p.W > 0x7fffffff) return 'tensor too large for 32-bit indexing';
+  return epilogueProblem(p.epilogue);
+}
+
+export function convKey(p: Conv2dProblem): string {
+  return [
+    `N${p.N}C${p.C}H${p.H}W${p.W}`, `M${p.M}k${p.kH}x${p.kW}`, `O${p.OH}x${p.OW}`,
+    `s${p.strides.join(',')}p${p.pads.join(',')}d${p.dilations.join(',')}g${p.group}`,
+    p.bias ? 'bias' : 'nobias', `epi:${epilogueKey(p.epilogue)}`,
+  ].join(';');
+}
+
+export const conv2dDirectTemplate: KernelTemplate<Conv2dProblem, Conv2dDirectKnobs> = {
+  name: 'conv2d-direct',
+  knobs: KNOBS,
+
+  valid(p, k, dev) {
+    const bad = convShapeProblem(p);
+    if (bad) return bad;
+    if ((p.M / p.group) % k.channels) return `${k.channels} channels per invocation do not divide ${p.M / p.group} per group`;
+    if (k.workgroupSize > dev.limits.maxComputeInvocationsPerWorkgroup || k.workgroupSize > dev.limits.maxComputeWorkgroupSizeX) {
+      return `workgroup ${k.workgroupSize} exceeds the device's invocation limits`;
+    }
+    return dispatchProblem(ceilDiv(invocations(p, k), k.workgroupSize)) ?? true;
+  },
+
+  key: convKey,
+
+  source(p, k) {
+    const b = new ShaderBuilder({ inputs: p.bias ? ['x', 'w', 'bias'] : ['x', 'w'], outputs: ['out'] });
+    const Cg = p.C / p.group;
+    const Mg = p.M / p.group;
+    const OWB = ceilDiv(p.OW, k.outputsX);
+    const MB = p.M / k.channels;
+    const wPerM = Cg * p.kH * p.kW;
+    const [sH, sW] = p.strides;
+    const [dH, dW] = p.dilations;
+    const J = k.channels;
+    const I = k.outputsX;
+    const acc: string[] = [];
+    const inner: string[] = [];
+    for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) acc.push(`var acc${j}_${i} = 0.0;`);
+    for (let j = 0; j < J; j++) inner.push(`let w${j} = w[wc + ${u32Lit(j * wPerM)} + ky * ${p.kW}u + kx];`);
+    for (let i = 0; i < I; i++) {
+      // Out-of-range taps read a clamped (valid) address and are zeroed by the select.
+      inner.push(`let ix${i} = i32((ow0 + ${i}u) * ${sW}u + kx * ${dW}u) - ${i32Lit(p.pads[1])};`,
+        `let xv${i} = select(0.0, x[xrow + u32(clamp(ix${i}, 0i, ${i32Lit(p.W - 1)}))], ix${i} >= 0i && ix${i} < ${i32Lit(p.W)});`);
+    }
+    for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) inner.push(`acc${j}_${i} = fma(xv${i}, w${j}, acc${j}_${i});`);
+    const stores: string[] = [];
+    for (let j = 0; j < J; j++) {
+      for (let i = 0; i < I; i++) {
+        const v = p.bias ? `acc${j}_${i} + bias[m0 + ${j}u]` : `acc${j}_${i}`;
+        stores.push(`if (ow0 + ${i}u < ${u32Lit(p.OW)}) { out[obase + ${u32Lit(j * p.OH * p.OW)} + ${i}u] = ${applyEpilogue(p.epilogue, v, b)}; }`);
+      }
+    }
+    const body = [
+      `let id = groupIdx * ${u32Lit(k.workgroupSize)} + lidx;`,
+      `if (id >= ${u32Lit(invocations(p, k))}) { return; }`,
+      `let ow0 = (id % ${u32Lit(OWB)}) * ${I}u;`,
+      `let oh = (id / ${u32Lit(OWB)}) % ${u32Lit(p.OH)};`,
+      `let m0 = ((id / ${u32Lit(OWB * p.OH)}) % ${u32Lit(MB)}) * ${J}u;`,
+      `let n = id / ${u32Lit(OWB * p.OH * MB)};`,
+      `let g = m0 / ${u32Lit(Mg)};`,
+      `let xg = (n * ${u32Lit(p.C)} + g * ${u32Lit(Cg)}) * ${u32Lit(p.H * p.W)};`,
+      ...acc,
+      `for (var c = 0u; c < ${u32Lit(Cg)}; c++) {`,
+      `  let xc = xg + c * ${u32Lit(p.H * p.W)};`,
+      `  let wc = (m0 * ${u32Lit(Cg)} + c) * ${u32Lit(p.kH * p.kW)};`,
+      `  for (var ky = 0u; ky < ${p.kH}u; ky++) {`,
+      `    let iy = i32(oh * ${sH}u + ky * ${dH}u) - ${i32Lit(p.pads[0])};`,
+      `    if (iy < 0i || iy >= ${i32Lit(p.H)}) { continue; }`,
+      `    let xrow = xc + u32(iy) * ${u32Lit(p.W)};`,
+      `    for (var kx = 0u; kx < ${p.kW}u; kx++) {`,
+      ...inner.map((l) => `      ${l}`),
+      '    }',
+      '  }',
+      '}',
+      `let obase = ((n * ${u32Lit(p.M)} + m0) * ${u32Lit(p.OH)} + oh) * ${u32Lit(p.OW)} + ow0;`,
+      ...stores,
+    ].join('\n');
+    return b.build([k.workgroupSize, 1, 1], body);
+  },
+
+  launch(p, k) {
+    return { dispatch: foldDispatch(ceilDiv(invocations(p, k), k.workgroupSize)), uniforms: [] };
+  },
+
+  defaults(p) {
+    const Mg = p.M / p.group;
+    return {
+      workgroupSize: 64,
+      outputsX: p.OW >= 16 ? 4 : p.OW >= 4 ? 2 : 1,
+      channels: Mg % 4 === 0 ? 4 : Mg % 2 === 0 ? 2 : 1,
+    };
+  },
+};

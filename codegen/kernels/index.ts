@@ -1,0 +1,45 @@
+// The kernel registry: every template by name, which templates can serve each problem kind,
+// and `emitSource`, the one place WGSL is generated (so ANYBIT_PRINT_WGSL sees everything).
+// Adding a kernel = one entry in TEMPLATES. Templates are stateless, so sharing them is safe.
+
+import type { AnyKernelTemplate, DeviceInfo, Knobs } from '../kernel.ts';
+import type { Problem } from '../problems.ts';
+import { conv2dDirectTemplate } from './conv2d-direct.ts';
+import { conv2dImplicitGemmTemplate } from './conv2d-implicit-gemm.ts';
+import { elementwiseTemplate } from './elementwise.ts';
+import { matmulTemplate } from './matmul.ts';
+import { transposeTemplate } from './transpose.ts';
+
+const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> = {
+  elementwise: [elementwiseTemplate],
+  matmul: [matmulTemplate],
+  // Direct first: it is the cheaper default for the small and depthwise convs of typical models.
+  conv2d: [conv2dDirectTemplate, conv2dImplicitGemmTemplate],
+  transpose: [transposeTemplate],
+};
+
+export const KERNELS: ReadonlyMap<string, AnyKernelTemplate> = new Map(
+  Object.values(BY_KIND).flat().map((t) => [t.name, t]),
+);
+
+/** Templates able to serve `problem`'s kind, preferred first (individual problems may still be `valid`-rejected). */
+export function templatesFor(problem: Problem): AnyKernelTemplate[] {
+  return [...BY_KIND[problem.kind]];
+}
+
+function printRequested(): boolean {
+  const env = typeof process !== 'undefined' ? process.env.ANYBIT_PRINT_WGSL : undefined;
+  return env !== undefined && env !== '' && env !== '0';
+}
+
+/** The template's WGSL for (problem, knobs); printed with its key when ANYBIT_PRINT_WGSL is set. */
+export function emitSource<P, K extends Knobs>(
+  template: { name: string; key(p: P): string; source(p: P, k: K, dev: DeviceInfo): string },
+  problem: P, knobs: K, dev: DeviceInfo,
+): string {
+  const wgsl = template.source(problem, knobs, dev);
+  if (printRequested()) {
+    console.log(`// ---- ${template.name} key=${template.key(problem)} knobs=${JSON.stringify(knobs)}\n${wgsl}`);
+  }
+  return wgsl;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Quick start: sets up, builds the example MLP and CNN, compiles them to bundles, runs them on
+# WebGPU and checks the outputs against the float64 reference interpreter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-webgpu.sh
+npm ci --no-audit --no-fund --loglevel=error
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/anybit-xdg}"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+out=out/examples
+npx tsx examples/build-examples.ts "$out"
+for m in mlp cnn; do
+  echo "== $m"
+  node bin/anybit.mjs compile "$out/$m.abir" -o "$out/$m.bundle"
+  node bin/anybit.mjs run "$out/$m.bundle" --input "x=$out/$m-input.npy" --output-dir "$out/$m-out"
+  npx tsx examples/check-output.ts "$out/$m.abir" "$out/$m-input.npy" "$out/$m-out/y.npy"
+done

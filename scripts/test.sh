@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what it needs, then type-checks and runs every test.
+# GPU suites run on the real WebGPU adapter (Mesa lavapipe where there is no GPU); under CI a
+# missing adapter fails the run instead of skipping those suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-webgpu.sh
+npm ci --no-audit --no-fund --loglevel=error
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/anybit-xdg}"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+if [ "${CI:-}" = "true" ]; then export ANYBIT_REQUIRE_GPU="${ANYBIT_REQUIRE_GPU:-1}"; fi
+export ANYBIT_TUNING_DIR="${ANYBIT_TUNING_DIR:-$(mktemp -d)}"
+npx tsc --noEmit
+npx vitest run "$@"

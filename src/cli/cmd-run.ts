@@ -1,0 +1,53 @@
+// `anybit run`: load a bundle, run it on the given .npy inputs, write one .npy per output and
+// report time to first inference and steady-state latency (median over --repeat runs).
+
+import path from 'node:path';
+import { writeNpy } from '../io/npy.ts';
+import { loadBundle } from '../runtime/bundle-loader.ts';
+import { Executor } from '../runtime/executor.ts';
+import { summarize } from '../tuner/measure.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { UserError } from './errors.ts';
+import { gpu, type Out } from './context.ts';
+import { readInputFiles, safeFileName } from './model-io.ts';
+
+export async function cmdRun(dir: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean }, out: Out): Promise<void> {
+  const repeat = Number(o.repeat);
+  if (!Number.isInteger(repeat) || repeat < 0) throw new UserError(`--repeat '${o.repeat}': expected a non-negative integer`);
+  const bundle = await loadBundle(dir);
+  const inputs = await readInputFiles(o.input, bundle.manifest.inputs);
+  const t0 = performance.now();
+  const ctx = await gpu(false);
+  if (!ctx) throw new Error('unreachable: gpu(false) returned null');
+  const ex = await Executor.create(ctx, bundle);
+  try {
+    const first = await ex.run(inputs);
+    const firstMs = performance.now() - t0;
+    const wall: number[] = [];
+    const gpuT: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const r = await ex.run(inputs);
+      wall.push(r.wallMs);
+      if (r.gpuMs !== null) gpuT.push(r.gpuMs);
+    }
+    const files: Record<string, string> = {};
+    if (o.outputDir) {
+      for (const spec of bundle.manifest.outputs) {
+        const file = path.join(o.outputDir, `${safeFileName(spec.name)}.npy`);
+        await writeFileAtomic(file, writeNpy(spec.shape, first.outputs.get(spec.name) as Float32Array));
+        files[spec.name] = file;
+      }
+    }
+    const w = wall.length ? summarize(wall) : null;
+    const gt = gpuT.length ? summarize(gpuT) : null;
+    out.log(`first inference (device, pipelines, run): ${firstMs.toFixed(1)} ms`);
+    if (w) out.log(`steady state over ${repeat} runs: median ${w.medianMs.toFixed(3)} ms wall${gt ? `, ${gt.medianMs.toFixed(3)} ms GPU` : ''} (p10-p90 spread ${w.medianMs ? w.spreadMs.toFixed(3) : '0'} ms)`);
+    for (const [name, file] of Object.entries(files)) out.log(`wrote ${name} -> ${file}`);
+    out.result({
+      bundle: dir, firstInferenceMs: firstMs, repeat, medianWallMs: w?.medianMs ?? null, medianGpuMs: gt?.medianMs ?? null,
+      spreadWallMs: w?.spreadMs ?? null, outputs: files, device: ctx.fingerprint.id,
+    });
+  } finally {
+    ex.destroy();
+  }
+}

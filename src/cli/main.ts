@@ -1,0 +1,86 @@
+// The `anybit` command line: compile, run, tune, inspect. Every command takes --json (one
+// JSON object on stdout); errors print one line on stderr with a documented exit code.
+
+import { Command, CommanderError } from 'commander';
+import { EXIT, exitCodeFor, formatError } from './errors.ts';
+import { cmdCompile, cmdTune } from './cmd-compile.ts';
+import { cmdRun } from './cmd-run.ts';
+import { cmdInspect } from './cmd-inspect.ts';
+import { makeOut } from './context.ts';
+import { releaseDevice } from '../runtime/device.ts';
+
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('anybit')
+    .description('Compile neural-network models into small, fast, correct WebGPU kernel bundles.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText('after', `
+Exit codes: 0 ok, 1 bad input (model, shapes, files, bundle), 2 bad command line,
+            3 no WebGPU adapter, 70 internal error.
+Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_DEBUG=1.`);
+
+  program.command('compile')
+    .description('compile a model (.abir) into a bundle directory')
+    .argument('<model>', 'model file')
+    .requiredOption('-o, --output <dir>', 'bundle directory to write (replaced atomically)')
+    .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
+    .option('--tune', 'autotune kernels on this device before emitting')
+    .option('--budget <seconds>', 'tuning time budget', '120')
+    .option('--db <file>', 'tuning database (default: per device under ~/.cache/anybit/tuning)')
+    .option('--json', 'print a JSON summary')
+    .action(async (model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; db?: string; json?: boolean }) => {
+      await cmdCompile(model, o, makeOut(!!o.json));
+    });
+
+  program.command('run')
+    .description('run a bundle on WebGPU and write its outputs as .npy')
+    .argument('<bundle>', 'bundle directory')
+    .option('--input <NAME=FILE.npy>', 'input tensor (repeatable)', collect, [])
+    .option('--output-dir <dir>', 'where to write <output>.npy files')
+    .option('--repeat <n>', 'timed repetitions after the first run', '10')
+    .option('--json', 'print a JSON summary')
+    .action(async (bundle: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean }) => {
+      await cmdRun(bundle, o, makeOut(!!o.json));
+    });
+
+  program.command('tune')
+    .description('autotune a bundle\'s kernels on this device and rewrite it')
+    .argument('<bundle>', 'bundle directory')
+    .option('--budget <seconds>', 'tuning time budget', '120')
+    .option('--db <file>', 'tuning database (default: per device under ~/.cache/anybit/tuning)')
+    .option('--force', 're-tune kernels the database already has')
+    .option('--json', 'print a JSON summary')
+    .action(async (bundle: string, o: { budget: string; db?: string; force?: boolean; json?: boolean }) => {
+      await cmdTune(bundle, o, makeOut(!!o.json));
+    });
+
+  program.command('inspect')
+    .description('print a model\'s graph with shapes, parameters and FLOPs, or a bundle\'s dispatches')
+    .argument('<path>', 'model file or bundle directory')
+    .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action(async (p: string, o: { input: string[]; json?: boolean }) => {
+      await cmdInspect(p, o, makeOut(!!o.json));
+    });
+
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`${formatError(e)}\n`);
+    code = exitCodeFor(e);
+  } finally {
+    await releaseDevice();
+  }
+  return code;
+}
