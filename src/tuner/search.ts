@@ -15,6 +15,8 @@ import { KernelHarness } from './measure.ts';
 import { mulberry32 } from '../util/random.ts';
 import { compareOutputs, referenceFor } from './verify.ts';
 
+type Templates = (p: KernelInstance['problem']) => AnyKernelTemplate[];
+
 export interface TuneOptions {
   readonly budgetSec: number;
   /** Most candidates tried per template for one problem (defaults always included). */
@@ -30,6 +32,8 @@ export interface SelectOptions {
   readonly ctx: GpuContext | null;
   readonly db: TuningDb | null;
   readonly tune: TuneOptions | null;
+  /** Which templates serve a problem (default: the kernel registry). */
+  readonly templates?: (p: KernelInstance['problem']) => AnyKernelTemplate[];
 }
 
 export interface SelectionReport {
@@ -41,17 +45,17 @@ export interface SelectionReport {
   budgetExhausted: boolean;
 }
 
-function defaultChoice(p: KernelInstance['problem'], dev: DeviceInfo): KernelChoice {
-  for (const t of templatesFor(p)) {
+function defaultChoice(p: KernelInstance['problem'], dev: DeviceInfo, templates: Templates): KernelChoice {
+  for (const t of templates(p)) {
     const knobs = t.defaults(p, dev) as Knobs;
     if (t.valid(p, knobs, dev) === true) return { template: t, knobs };
   }
   throw new Error(`no kernel template can run a ${p.kind} problem on this device`);
 }
 
-function fromDb(db: TuningDb, p: KernelInstance['problem'], dev: DeviceInfo): KernelChoice | undefined {
+function fromDb(db: TuningDb, p: KernelInstance['problem'], dev: DeviceInfo, templates: Templates): KernelChoice | undefined {
   let best: { c: KernelChoice; ms: number } | undefined;
-  for (const t of templatesFor(p)) {
+  for (const t of templates(p)) {
     const rec = db.get(t.name, t.key(p), knobSpaceChecksum(t));
     if (rec && t.valid(p, rec.knobs, dev) === true && (!best || rec.medianMs < best.ms)) best = { c: { template: t, knobs: rec.knobs }, ms: rec.medianMs };
   }
@@ -70,11 +74,11 @@ function candidatesOf(t: AnyKernelTemplate, p: KernelInstance['problem'], dev: D
   return [...(t.valid(p, def, dev) === true ? [def] : []), ...rest.slice(0, max - 1)];
 }
 
-async function tuneOne(ctx: GpuContext, g: Graph, k: KernelInstance, db: TuningDb, o: TuneOptions, deadline: number, report: SelectionReport): Promise<void> {
+async function tuneOne(ctx: GpuContext, g: Graph, k: KernelInstance, db: TuningDb, o: TuneOptions, deadline: number, report: SelectionReport, templates: Templates): Promise<void> {
   const p = k.problem;
   const ref = referenceFor(kernelSubgraph(g, k));
   const seen = new Set<string>();
-  for (const t of templatesFor(p)) {
+  for (const t of templates(p)) {
     const measurements: Measurement[] = [];
     let best: { knobs: Knobs; ms: number } | undefined;
     for (const knobs of candidatesOf(t, p, ctx.info, o.maxCandidates ?? 12)) {
@@ -110,28 +114,29 @@ export async function selectKernels(g: Graph, lowered: Lowered, opts: SelectOpti
   const dev = opts.ctx?.info ?? DEFAULT_DEVICE;
   const report: SelectionReport = { fromDb: 0, tuned: 0, defaults: 0, candidatesTimed: 0, candidatesRejected: 0, budgetExhausted: false };
   const { ctx, db, tune } = opts;
+  const templates = opts.templates ?? templatesFor;
   if (tune && ctx && db) {
     const deadline = performance.now() + tune.budgetSec * 1000;
     const unique = new Map<string, KernelInstance>();
     for (const k of lowered.kernels) {
-      const sig = templatesFor(k.problem).map((t) => `${t.name}:${t.key(k.problem)}`).join('|');
-      if (!unique.has(sig) && (tune.force || !fromDb(db, k.problem, dev))) unique.set(sig, k);
+      const sig = templates(k.problem).map((t) => `${t.name}:${t.key(k.problem)}`).join('|');
+      if (!unique.has(sig) && (tune.force || !fromDb(db, k.problem, dev, templates))) unique.set(sig, k);
     }
     let done = 0;
     for (const k of unique.values()) {
       tune.onProgress?.(done, unique.size, k.nodes[0]?.name ?? k.problem.kind);
       if (performance.now() > deadline) { report.budgetExhausted = true; break; }
-      await tuneOne(ctx, g, k, db, tune, deadline, report);
+      await tuneOne(ctx, g, k, db, tune, deadline, report, templates);
       report.tuned++;
       done++;
     }
     tune.onProgress?.(done, unique.size, 'done');
   }
   const choices = lowered.kernels.map((k) => {
-    const c = db ? fromDb(db, k.problem, dev) : undefined;
+    const c = db ? fromDb(db, k.problem, dev, templates) : undefined;
     if (c) report.fromDb++;
     else report.defaults++;
-    return c ?? defaultChoice(k.problem, dev);
+    return c ?? defaultChoice(k.problem, dev, templates);
   });
   return { choices, report };
 }
