@@ -21,13 +21,19 @@ function budgetOf(s: string): number {
   return b;
 }
 
-async function build(g: Graph, inputShapes: Record<string, number[]>, ctx: GpuContext | null, o: { tune: boolean; budget: number; db?: string | undefined; force?: boolean }, out: Out): Promise<CompileResult> {
+function candidatesOf(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--candidates '${s}': expected a positive integer`);
+  return n;
+}
+
+async function build(g: Graph, inputShapes: Record<string, number[]>, ctx: GpuContext | null, o: { tune: boolean; budget: number; candidates: number; db?: string | undefined; force?: boolean }, out: Out): Promise<CompileResult> {
   const db = ctx ? TuningDb.open(o.db ?? defaultDbPath(ctx.fingerprint), ctx.fingerprint) : null;
   const bar = progressBar(!out.json, 'tuning');
   try {
     return await compileGraph(g, {
       inputShapes, ctx, db,
-      tune: o.tune ? { budgetSec: o.budget, force: !!o.force, onProgress: (d, t, l) => bar.update(d, t, l) } : null,
+      tune: o.tune ? { budgetSec: o.budget, maxCandidates: o.candidates, force: !!o.force, onProgress: (d, t, l) => bar.update(d, t, l) } : null,
     });
   } finally {
     bar.stop();
@@ -47,13 +53,13 @@ function summary(r: CompileResult, dir: string, ms: number): Record<string, unkn
   };
 }
 
-export async function cmdCompile(model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; db?: string; json?: boolean }, out: Out): Promise<void> {
+export async function cmdCompile(model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean }, out: Out): Promise<void> {
   const t0 = performance.now();
   const budget = budgetOf(o.budget);
   const g = await loadModel(model);
   const shapes = parseShapeSpecs(o.input);
   const ctx = await gpu(!o.tune);
-  const r = await build(g, shapes, ctx, { tune: !!o.tune, budget, db: o.db }, out);
+  const r = await build(g, shapes, ctx, { tune: !!o.tune, budget, candidates: candidatesOf(o.candidates), db: o.db }, out);
   await save(o.output, r);
   const s = summary(r, o.output, performance.now() - t0);
   out.log(`compiled ${r.graph.name}: ${s.nodes} nodes -> ${s.dispatches} dispatches (${s.kernels} kernels), weights ${s.weightBytes} B, activations ${s.activationBytes} B (unplanned ${s.unplannedActivationBytes} B)`);
@@ -79,14 +85,14 @@ async function latency(ctx: GpuContext, dir: string, runs: number): Promise<numb
   }
 }
 
-export async function cmdTune(dir: string, o: { budget: string; db?: string; force?: boolean; json?: boolean }, out: Out): Promise<void> {
+export async function cmdTune(dir: string, o: { budget: string; candidates: string; db?: string; force?: boolean; json?: boolean }, out: Out): Promise<void> {
   const budget = budgetOf(o.budget);
   const bundle = await loadBundle(dir);
   const g = await graphOfBundle(dir, bundle);
   const shapes = Object.fromEntries(bundle.manifest.inputs.map((i) => [i.name, [...i.shape]]));
   const ctx = (await gpu(false)) as GpuContext;
   const before = await latency(ctx, dir, 15);
-  const r = await build(g, shapes, ctx, { tune: true, budget, db: o.db, force: !!o.force }, out);
+  const r = await build(g, shapes, ctx, { tune: true, budget, candidates: candidatesOf(o.candidates), db: o.db, force: !!o.force }, out);
   await save(dir, r);
   const after = await latency(ctx, dir, 15);
   out.log(`tuned ${r.selection.tuned} kernel problems (${r.selection.candidatesTimed} candidates timed, ${r.selection.candidatesRejected} rejected${r.selection.budgetExhausted ? ', budget exhausted' : ''})`);

@@ -30,9 +30,10 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
     .option('--tune', 'autotune kernels on this device before emitting')
     .option('--budget <seconds>', 'tuning time budget', '120')
+    .option('--candidates <n>', 'most candidates tried per template and kernel', '12')
     .option('--db <file>', 'tuning database (default: per device under ~/.cache/anybit/tuning)')
     .option('--json', 'print a JSON summary')
-    .action(async (model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; db?: string; json?: boolean }) => {
+    .action(async (model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean }) => {
       await cmdCompile(model, o, makeOut(!!o.json));
     });
 
@@ -52,9 +53,10 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .argument('<bundle>', 'bundle directory')
     .option('--budget <seconds>', 'tuning time budget', '120')
     .option('--db <file>', 'tuning database (default: per device under ~/.cache/anybit/tuning)')
+    .option('--candidates <n>', 'most candidates tried per template and kernel', '12')
     .option('--force', 're-tune kernels the database already has')
     .option('--json', 'print a JSON summary')
-    .action(async (bundle: string, o: { budget: string; db?: string; force?: boolean; json?: boolean }) => {
+    .action(async (bundle: string, o: { budget: string; candidates: string; db?: string; force?: boolean; json?: boolean }) => {
       await cmdTune(bundle, o, makeOut(!!o.json));
     });
 

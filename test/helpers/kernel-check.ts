@@ -8,8 +8,9 @@ import { enumerateKnobs, type DeviceInfo, type KernelTemplate, type Knobs } from
 import { emitSource } from '../../codegen/kernels/index.ts';
 import type { Epilogue } from '../../codegen/problems.ts';
 import type { Attrs } from '../../src/ir/graph.ts';
-import { acquireDevice, type GpuContext } from '../../src/runtime/device.ts';
+import type { GpuContext } from '../../src/runtime/device.ts';
 import { runKernel } from '../../src/runtime/kernel-runner.ts';
+import { gpuOrNull } from './gpu.ts';
 
 export const SEED = Number(process.env.ANYBIT_SEED ?? 42);
 
@@ -18,31 +19,9 @@ export function fcParams(numRuns: number): fc.Parameters<unknown> {
   return { seed: SEED, numRuns, verbose: 1 };
 }
 
-/**
- * Dawn's instance (the object `create` returns) is freed when garbage-collected, and with it
- * every device it made: a later callback then crashes the process. acquireDevice does not keep
- * it, so tests install it as navigator.gpu (which acquireDevice prefers) and keep it alive.
- */
-async function pinDawnInstance(): Promise<void> {
-  const g = globalThis as { navigator?: { gpu?: unknown } };
-  if (g.navigator?.gpu || typeof process === 'undefined' || !process.versions?.node) return;
-  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
-  const mod = (await import('webgpu')) as { create(flags: string[]): unknown; globals: Record<string, unknown> };
-  Object.assign(globalThis, mod.globals);
-  const gpu = mod.create([]);
-  if (g.navigator) g.navigator.gpu = gpu;
-  else g.navigator = { gpu };
-}
-
+/** The shared device, or undefined where GPU suites are skipped (rule in ./gpu.ts). */
 export async function gpuForTests(): Promise<GpuContext | undefined> {
-  try {
-    await pinDawnInstance();
-    return await acquireDevice();
-  } catch (e) {
-    if (process.env.ANYBIT_REQUIRE_GPU === '1') throw e;
-    console.warn(`GPU tests skipped: ${(e as Error).message}`);
-    return undefined;
-  }
+  return (await gpuOrNull()) ?? undefined;
 }
 
 /** Deterministic values in [lo, hi) (mulberry32), exact in f32. */
