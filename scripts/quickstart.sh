@@ -9,9 +9,10 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/anybit-xdg}"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 out=out/examples
 npx tsx examples/build-examples.ts "$out"
+declare -A shape=([mlp]=4x64 [cnn]=1x3x32x32)
 for m in mlp cnn; do
   echo "== $m"
-  node bin/anybit.mjs compile "$out/$m.abir" -o "$out/$m.bundle"
+  node bin/anybit.mjs compile "$out/$m.abir" -o "$out/$m.bundle" --input "x=${shape[$m]}"
   node bin/anybit.mjs run "$out/$m.bundle" --input "x=$out/$m-input.npy" --output-dir "$out/$m-out"
   npx tsx examples/check-output.ts "$out/$m.abir" "$out/$m-input.npy" "$out/$m-out/y.npy"
 done
