@@ -3,10 +3,7 @@
 # WebGPU and checks the outputs against the float64 reference interpreter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-webgpu.sh
-npm ci --no-audit --no-fund --loglevel=error
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/anybit-xdg}"
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+source scripts/prepare.sh
 out=out/examples
 npx tsx examples/build-examples.ts "$out"
 declare -A shape=([mlp]=4x64 [cnn]=1x3x32x32)

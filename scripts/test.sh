@@ -4,10 +4,7 @@
 # missing adapter fails the run instead of skipping those suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-webgpu.sh
-npm ci --no-audit --no-fund --loglevel=error
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/anybit-xdg}"
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+source scripts/prepare.sh
 if [ "${CI:-}" = "true" ]; then export ANYBIT_REQUIRE_GPU="${ANYBIT_REQUIRE_GPU:-1}"; fi
 export ANYBIT_TUNING_DIR="${ANYBIT_TUNING_DIR:-$(mktemp -d)}"
 npx tsc --noEmit

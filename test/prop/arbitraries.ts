@@ -10,6 +10,7 @@ import { convOutSize } from '../../src/ir/ops/conv.ts';
 import { BINARY, UNARY } from '../../src/ir/ops/elementwise.ts';
 import { broadcastShapes, numel } from '../../src/ir/shape.ts';
 import { ndarray, tensor, type NdArray } from '../../src/ir/tensor.ts';
+import { mulberry32, uniformF32 } from '../../src/util/random.ts';
 
 /** Seed for every property test: env ANYBIT_SEED (default 42). fast-check prints it on failure. */
 export const SEED: number = Number.parseInt(process.env.ANYBIT_SEED ?? '42', 10) || 42;
@@ -54,23 +55,11 @@ export function capShape(s: readonly number[], cap: number): number[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so data derives from one drawn seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Values uniform in [-1, 1), rounded to f32 so f32 kernels see exactly the oracle's inputs. */
 export function randomF32(n: number, rand: () => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rand() * 2 - 1;
-  return out;
+  return uniformF32(n, rand);
 }
 
 /** Random inputs for every graph input of `g` (shapes must be concrete). */
