@@ -11,7 +11,8 @@ import { kernelSubgraph } from '../compile/subgraph.ts';
 import type { Graph } from '../ir/graph.ts';
 import type { GpuContext } from '../runtime/device.ts';
 import type { Measurement, TuningDb } from './db.ts';
-import { KernelHarness } from './measure.ts';
+import { PreparedKernel } from '../runtime/kernel-runner.ts';
+import { timeKernel } from './measure.ts';
 import { mulberry32 } from '../util/random.ts';
 import { compareOutputs, referenceFor } from './verify.ts';
 
@@ -86,12 +87,13 @@ async function tuneOne(ctx: GpuContext, g: Graph, k: KernelInstance, db: TuningD
       const wgsl = emitSource(t, p, knobs, ctx.info);
       if (seen.has(wgsl)) continue;
       seen.add(wgsl);
-      let h: KernelHarness | undefined;
+      let h: PreparedKernel | undefined;
       try {
-        h = await KernelHarness.create(ctx, wgsl, t.launch(p, knobs), ref.inputs, ref.expected.length, t.name);
-        const bad = compareOutputs(await h.run(), ref.expected);
+        h = await PreparedKernel.create(ctx, wgsl, t.launch(p, knobs), ref.inputs, [ref.expected.length], t.name);
+        const [out] = await h.run();
+        const bad = compareOutputs(out as Float32Array, ref.expected);
         if (bad) throw new Error(`wrong result: ${bad}`);
-        const timing = await h.time(o.warmup ?? 3, o.repeats ?? 9);
+        const timing = await timeKernel(ctx, h, o.warmup ?? 3, o.repeats ?? 9);
         measurements.push({ knobs, medianMs: timing.medianMs, spreadMs: timing.spreadMs });
         report.candidatesTimed++;
         if (!best || timing.medianMs < best.ms) best = { knobs, ms: timing.medianMs };

@@ -106,6 +106,7 @@ describe.skipIf(noGpu)('anybit CLI on WebGPU', () => {
   });
 
   it('reports bad run inputs in one line: missing file, wrong dtype, wrong shape, not a bundle', () => {
+    if (!existsSync(bundle)) expect(anybit('compile', path.join(dir, 'mlp.abir'), '-o', bundle, '--input', 'x=4x64').code).toBe(0);
     expectCleanError(anybit('run', bundle, '--input', `x=${path.join(dir, 'missing.npy')}`), 1, /cannot read '.*missing\.npy' \(ENOENT\)/);
     expectCleanError(anybit('run', bundle, '--input', `x=${path.join(dir, 'x64.npy')}`), 1, /dtype <f8, the model expects float32/);
     expectCleanError(anybit('run', bundle, '--input', `x=${path.join(dir, 'bad-shape.npy')}`), 1, /shape \[2,64\], the model expects \[4,64\]/);

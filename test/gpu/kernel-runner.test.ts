@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ShaderBuilder } from '../../codegen/wgsl/shader.ts';
-import { compileCheck, runKernel } from '../../src/runtime/kernel-runner.ts';
+import { runKernel } from '../../src/runtime/kernel-runner.ts';
 import { gpuForTests } from '../helpers/kernel-check.ts';
 
 const ctx = await gpuForTests();
@@ -11,9 +11,9 @@ const ctx = await gpuForTests();
 describe.skipIf(!ctx)('kernel-runner', () => {
   const gpu = ctx as NonNullable<typeof ctx>;
 
-  it('compileCheck throws every WGSL error with line:col', async () => {
-    const bad = '@compute @workgroup_size(1) fn main() { let x: f32 = 1u; undefinedFn(); }';
-    await expect(compileCheck(gpu, bad)).rejects.toThrow(/WGSL compilation failed:\n1:\d+: /);
+  it('rejects WGSL that does not compile with the compiler message and position', async () => {
+    const bad = '@compute @workgroup_size(1) fn main() { let x: f32 = 1u; }';
+    await expect(runKernel(gpu, bad, { dispatch: [1, 1, 1], uniforms: [] }, [], [1])).rejects.toThrow(/does not compile: .*:1:\d+ error: /s);
   });
 
   it('binds inputs, outputs and uniforms by the convention (unused input included)', async () => {
