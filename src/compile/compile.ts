@@ -1,5 +1,5 @@
-// The compiler pipeline in one readable function: bind dims -> verify -> lower -> select
-// kernels (the tuner's one entry point) -> emit the bundle. `--emit`-style stops are exposed
+// The compiler pipeline in one readable function: bind dims -> verify -> passes -> lower ->
+// select kernels (the tuner's one entry point) -> emit the bundle. `--emit`-style stops are exposed
 // as the intermediate results on the returned object.
 
 import { DEFAULT_DEVICE } from '../../codegen/kernel.ts';
@@ -11,6 +11,8 @@ import { isConcrete } from '../ir/shape.ts';
 import { verifyGraph } from '../ir/verify.ts';
 import { selectKernels, type SelectionReport, type TuneOptions } from '../tuner/index.ts';
 import type { TuningDb } from '../tuner/db.ts';
+import { passContext } from '../passes/pass.ts';
+import { runPipeline } from '../passes/pipeline.ts';
 import { emitBundle } from './emit.ts';
 import { lowerGraph, type Lowered } from './lower.ts';
 
@@ -27,6 +29,8 @@ export interface CompileOptions {
   readonly ctx?: GpuContext | null;
   readonly db?: TuningDb | null;
   readonly tune?: TuneOptions | null;
+  /** Verify the graph after every pass (tests turn this on). */
+  readonly verifyPasses?: boolean;
 }
 
 export interface CompileResult {
@@ -45,11 +49,15 @@ export async function compileGraph(source: Graph, opts: CompileOptions = {}): Pr
     const desc = open.map((v) => `${v}: [${graph.values.get(v)?.shape.join(',')}]`).join(', ');
     throw new CompileError(`inputs with unbound dims: ${desc}; give their shapes with --input NAME=DIMxDIM`);
   }
-  const lowered = lowerGraph(graph);
+  const ctxPasses = passContext(opts.verifyPasses ?? false);
+  const optimized = runPipeline(graph, ctxPasses);
+  const passErrors = ctxPasses.diag.filter((d) => d.severity === 'error');
+  if (passErrors.length) throw new CompileError(passErrors.map((d) => `${d.pass}${d.node ? ` (node '${d.node}')` : ''}: ${d.message}`).join('\n'));
+  const lowered = lowerGraph(optimized);
   const ctx = opts.ctx ?? null;
   const db = opts.db ?? null;
-  const { choices, report } = await selectKernels(graph, lowered, { ctx, db, tune: opts.tune ?? null });
+  const { choices, report } = await selectKernels(optimized, lowered, { ctx, db, tune: opts.tune ?? null });
   const tunedFor = db && report.fromDb > 0 && ctx ? ctx.fingerprint : null;
-  const bundle = emitBundle(graph, lowered, choices, ctx?.info ?? DEFAULT_DEVICE, tunedFor);
-  return { graph, lowered, bundle, selection: report };
+  const bundle = emitBundle(optimized, lowered, choices, ctx?.info ?? DEFAULT_DEVICE, tunedFor);
+  return { graph: optimized, lowered, bundle, selection: report };
 }

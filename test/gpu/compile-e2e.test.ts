@@ -17,7 +17,7 @@ import { gpu, noGpu } from '../helpers/gpu.ts';
 
 async function runBoth(g: Graph, inputs: Record<string, NdArray>): Promise<string[]> {
   const ctx = await gpu();
-  const { bundle } = await compileGraph(g, { ctx });
+  const { bundle } = await compileGraph(g, { ctx, verifyPasses: true });
   const ex = await Executor.create(ctx, bundle);
   try {
     const got = await ex.run(new Map(Object.entries(inputs).map(([k, v]) => [k, Float32Array.from(v.data)])));
