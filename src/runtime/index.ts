@@ -1,6 +1,6 @@
 // The runtime on its own: load a bundle and run it on WebGPU, with no compiler code.
 
-export { acquireDevice, NoAdapterError, type GpuContext, type DeviceFingerprint } from './device.ts';
+export { acquireDevice, releaseDevice, NoAdapterError, type GpuContext, type DeviceFingerprint } from './device.ts';
 export { Executor, InputError, type RunResult } from './executor.ts';
 export { loadBundle, loadBundleFromUrl, BundleError } from './bundle-loader.ts';
 export type { BundleData, Manifest, IoSpec, DispatchSpec, TensorRef } from './manifest.ts';
