@@ -73,4 +73,129 @@ export interface TransposeProblem {
   readonly perm: readonly number[];
 }
 
-export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem;
+/**
+ * out[o] = combine over r of in[keptOffset(o) + reducedOffset(r)], where both offsets decode a
+ * flat index row-major over the kept / reduced dims with the given element strides.
+ */
+export interface ReduceProblem {
+  readonly kind: 'reduce';
+  readonly op: 'sum' | 'mean' | 'max';
+  readonly keptShape: readonly number[];
+  readonly keptStrides: readonly number[];
+  readonly reducedShape: readonly number[];
+  readonly reducedStrides: readonly number[];
+}
+
+/**
+ * Row-wise normalization over lanes of `len` elements `inner` apart (lane r starts at
+ * (r / inner) * len * inner + r % inner; rows = outer * inner). Input 0 is X; layer_norm and
+ * rms_norm read scale (input 1) and layer_norm's optional bias (input 2) at offsets of the lane
+ * position j decoded over `paramShape` with the given strides (0 where the param broadcasts).
+ */
+export interface RowNormProblem {
+  readonly kind: 'row-norm';
+  readonly op: 'softmax' | 'log_softmax' | 'layer_norm' | 'rms_norm';
+  readonly outer: number;
+  readonly len: number;
+  readonly inner: number;
+  readonly epsilon: number;
+  readonly paramShape: readonly number[];
+  readonly scaleStrides: readonly number[] | null;
+  readonly biasStrides: readonly number[] | null;
+}
+
+/** out[o, k, i] = data[o, indices[k], i] with data viewed as [outer, axisLen, inner]; indices are baked (already wrapped). */
+export interface GatherProblem {
+  readonly kind: 'gather';
+  readonly outer: number;
+  readonly axisLen: number;
+  readonly inner: number;
+  readonly indices: readonly number[];
+}
+
+/**
+ * 2-D pooling over planes = N*C of [H, W] (also global average: kernel = whole plane). pads are
+ * [top, left, bottom, right]; bottom/right bound the count_include_pad divisor. Empty windows give 0.
+ */
+export interface Pool2dProblem {
+  readonly kind: 'pool2d';
+  readonly mode: 'max' | 'avg';
+  readonly planes: number;
+  readonly H: number;
+  readonly W: number;
+  readonly OH: number;
+  readonly OW: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly strides: readonly [number, number];
+  readonly pads: readonly [number, number, number, number];
+  readonly dilations: readonly [number, number];
+  readonly countIncludePad: boolean;
+}
+
+/** Nearest/bilinear resize of planes of [H, W] to [OH, OW] (attrs as in src/ir/ops/resize.ts). */
+export interface ResizeProblem {
+  readonly kind: 'resize';
+  readonly planes: number;
+  readonly H: number;
+  readonly W: number;
+  readonly OH: number;
+  readonly OW: number;
+  readonly mode: 'nearest' | 'linear';
+  readonly coord: 'half_pixel' | 'align_corners' | 'asymmetric' | 'pytorch_half_pixel' | 'tf_half_pixel_for_nearest';
+  readonly nearest: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+}
+
+/** One input of an index-map: output coordinate o[d] reads source coordinate start[d] + step[d] * o[d]. */
+export interface IndexMapSource {
+  readonly shape: readonly number[];
+  readonly start: readonly number[];
+  readonly step: readonly number[];
+  /** First output coordinate along the problem's `selectAxis` this source serves (0 for the first). */
+  readonly from: number;
+}
+
+/**
+ * Gather-style copy (pad, slice, concat, split): each output element reads one element of one
+ * source through per-dim affine maps. Sources are tried by `from` along `selectAxis`; a source
+ * coordinate out of range reads through `border` (constant value, reflect, edge).
+ */
+export interface IndexMapProblem {
+  readonly kind: 'index-map';
+  readonly outShape: readonly number[];
+  readonly sources: readonly IndexMapSource[];
+  readonly selectAxis: number;
+  readonly border: { readonly mode: 'constant' | 'reflect' | 'edge'; readonly value: number };
+}
+
+/** Inference batch norm over X viewed as [outer, C, inner]; inputs X, scale, B, mean, var. */
+export interface BatchNormProblem {
+  readonly kind: 'batch-norm';
+  readonly outer: number;
+  readonly C: number;
+  readonly inner: number;
+  readonly epsilon: number;
+  readonly epilogue: Epilogue;
+}
+
+/** NCHW transposed conv; inputs X, W[C, M/group, kH, kW] and, when `bias`, B[M]. pads = [top, left]. */
+export interface ConvTranspose2dProblem {
+  readonly kind: 'conv-transpose2d';
+  readonly N: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly M: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly OH: number;
+  readonly OW: number;
+  readonly strides: readonly [number, number];
+  readonly pads: readonly [number, number];
+  readonly dilations: readonly [number, number];
+  readonly group: number;
+  readonly bias: boolean;
+  readonly epilogue: Epilogue;
+}
+
+export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem | ReduceProblem | RowNormProblem | GatherProblem | Pool2dProblem | ResizeProblem | IndexMapProblem | BatchNormProblem | ConvTranspose2dProblem;

@@ -7,15 +7,33 @@ import type { Problem } from '../problems.ts';
 import { conv2dDirectTemplate } from './conv2d-direct.ts';
 import { conv2dImplicitGemmTemplate } from './conv2d-implicit-gemm.ts';
 import { elementwiseTemplate } from './elementwise.ts';
+import { gemvTemplate } from './gemv.ts';
 import { matmulTemplate } from './matmul.ts';
 import { transposeTemplate } from './transpose.ts';
+import { batchNormTemplate } from './batch-norm.ts';
+import { convTranspose2dTemplate } from './conv-transpose2d.ts';
+import { indexMapTemplate } from './index-map.ts';
+import { pool2dTemplate } from './pool2d.ts';
+import { resizeTemplate } from './resize.ts';
+import { gatherTemplate } from './gather.ts';
+import { reduceTemplate } from './reduce.ts';
+import { rowNormTemplate } from './row-norm.ts';
 
 const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> = {
   elementwise: [elementwiseTemplate],
-  matmul: [matmulTemplate],
+  // gemv first: it serves (and is the better default for) problems of at most 8 rows.
+  matmul: [gemvTemplate, matmulTemplate],
   // Direct first: it is the cheaper default for the small and depthwise convs of typical models.
   conv2d: [conv2dDirectTemplate, conv2dImplicitGemmTemplate],
   transpose: [transposeTemplate],
+  pool2d: [pool2dTemplate],
+  resize: [resizeTemplate],
+  'index-map': [indexMapTemplate],
+  'batch-norm': [batchNormTemplate],
+  'conv-transpose2d': [convTranspose2dTemplate],
+  reduce: [reduceTemplate],
+  'row-norm': [rowNormTemplate],
+  gather: [gatherTemplate],
 };
 
 export const KERNELS: ReadonlyMap<string, AnyKernelTemplate> = new Map(

@@ -2,10 +2,11 @@
 // Shapes, transposes, batch strides, bias strides and the epilogue are baked; alpha and beta
 // are uniforms so gemms differing only in scale share WGSL. Bias never varies with the batch.
 
-import type { KernelTemplate, KnobSpace, Uniform } from '../kernel.ts';
+import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
-import { applyEpilogue, epilogueKey, epilogueProblem } from '../wgsl/expr.ts';
-import { foldDispatch, offsetFn, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
+import { epilogueKey, epilogueProblem } from '../wgsl/expr.ts';
+import { batchOffsetSetup, loadA, loadB, matmulInputs, matmulKey, matmulUniforms, storeResult } from '../wgsl/matmul-io.ts';
+import { foldDispatch, ShaderBuilder } from '../wgsl/shader.ts';
 import { defaultTiling, GEMM_TILING_SPACE, tiledGemmBody, tiledGemmGroups, tilingProblem, type GemmTiling, type TiledGemmSpec } from '../wgsl/tiled-gemm.ts';
 import { numel } from '../../src/ir/shape.ts';
 
@@ -13,33 +14,16 @@ export type MatmulKnobs = GemmTiling;
 
 const KNOBS: KnobSpace<MatmulKnobs> = GEMM_TILING_SPACE;
 
-function uniformsOf(p: MatmulProblem): Uniform[] {
-  return [{ name: 'alpha', type: 'f32', value: p.alpha }, { name: 'beta', type: 'f32', value: p.beta }];
-}
-
 const batches = (p: MatmulProblem): number => numel(p.batchShape);
 
 function spec(b: ShaderBuilder, p: MatmulProblem, k: MatmulKnobs): TiledGemmSpec {
-  const { M, N, K } = p;
-  const off = (name: string, strides: readonly number[]): string => {
-    if (!p.batchShape.length || strides.every((s) => s === 0)) return '0u';
-    b.helper(name, offsetFn(name, p.batchShape, strides));
-    return `${name}(batch)`;
-  };
-  const setup = `let aOff = ${off('aBatchOffset', p.aBatchStrides)};\nlet bOff = ${off('bBatchOffset', p.bBatchStrides)};`;
-  const bias = p.bias;
   return {
-    ...k, M, N, K, batches: batches(p), setup,
+    ...k, M: p.M, N: p.N, K: p.K, batches: batches(p), setup: batchOffsetSetup(b, p),
     aContiguous: p.transA ? 'm' : 'k',
     bContiguous: p.transB ? 'k' : 'n',
-    loadA: (m, kk) => (p.transA ? `a[aOff + ${kk} * ${u32Lit(M)} + ${m}]` : `a[aOff + ${m} * ${u32Lit(K)} + ${kk}]`),
-    loadB: (kk, n) => (p.transB ? `b[bOff + ${n} * ${u32Lit(K)} + ${kk}]` : `b[bOff + ${kk} * ${u32Lit(N)} + ${n}]`),
-    store: (m, n, v) => {
-      const lines = [`var r = params.alpha * ${v};`];
-      if (bias) lines.push(`r += params.beta * c[${m} * ${u32Lit(bias.strideM)} + ${n} * ${u32Lit(bias.strideN)}];`);
-      lines.push(`out[batch * ${u32Lit(M * N)} + ${m} * ${u32Lit(N)} + ${n}] = ${applyEpilogue(p.epilogue, 'r', b)};`);
-      return lines.join('\n');
-    },
+    loadA: (m, kk) => loadA(p, m, kk),
+    loadB: (kk, n) => loadB(p, kk, n),
+    store: (m, n, v) => storeResult(b, p, m, n, v),
   };
 }
 
@@ -55,22 +39,17 @@ export const matmulTemplate: KernelTemplate<MatmulProblem, MatmulKnobs> = {
   },
 
   key(p) {
-    const bias = p.bias ? `bias${p.bias.strideM},${p.bias.strideN}` : 'nobias';
-    return [
-      `batch[${p.batchShape.join(',')}]a[${p.aBatchStrides.join(',')}]b[${p.bBatchStrides.join(',')}]`,
-      `M${p.M}N${p.N}K${p.K}`, `tA${Number(p.transA)}tB${Number(p.transB)}`, bias, `epi:${epilogueKey(p.epilogue)}`,
-    ].join(';');
+    return `${matmulKey(p)};epi:${epilogueKey(p.epilogue)}`;
   },
 
   source(p, k) {
-    const inputs = p.bias ? ['a', 'b', 'c'] : ['a', 'b'];
-    const b = new ShaderBuilder({ inputs, outputs: ['out'], uniforms: uniformsOf(p) });
+    const b = new ShaderBuilder({ inputs: matmulInputs(p), outputs: ['out'], uniforms: matmulUniforms(p) });
     const { workgroupSize, body } = tiledGemmBody(b, spec(b, p, k));
     return b.build(workgroupSize, body);
   },
 
   launch(p, k) {
-    return { dispatch: foldDispatch(tiledGemmGroups({ ...k, M: p.M, N: p.N, batches: batches(p) })), uniforms: uniformsOf(p) };
+    return { dispatch: foldDispatch(tiledGemmGroups({ ...k, M: p.M, N: p.N, batches: batches(p) })), uniforms: matmulUniforms(p) };
   },
 
   defaults(p) {

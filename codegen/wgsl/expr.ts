@@ -81,6 +81,7 @@ const UNARY_WGSL: Readonly<Record<string, UnarySpelling>> = {
   exp: (x) => `exp(${x})`,
   abs: (x) => `abs(${x})`,
   neg: (x) => `(-(${x}))`,
+  erf: (x, _a, h) => call(h, 'ab_erf', H_ERF, x),
 };
 
 const BINARY_WGSL: Readonly<Record<string, (a: string, b: string, h: HelperSink) => string>> = {

@@ -53,11 +53,11 @@ function summary(r: CompileResult, dir: string, ms: number): Record<string, unkn
   };
 }
 
-export async function cmdCompile(model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean }, out: Out): Promise<void> {
+export async function cmdCompile(model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean; weights?: string; set?: string[] }, out: Out): Promise<void> {
   const t0 = performance.now();
   const budget = budgetOf(o.budget);
-  const g = await loadModel(model);
   const shapes = parseShapeSpecs(o.input);
+  const g = await loadModel(model, shapes, { weights: o.weights, set: o.set });
   const ctx = await gpu(!o.tune);
   const r = await build(g, shapes, ctx, { tune: !!o.tune, budget, candidates: candidatesOf(o.candidates), db: o.db }, out);
   await save(o.output, r);

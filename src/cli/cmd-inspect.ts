@@ -14,7 +14,8 @@ import { loadModel, parseShapeSpecs } from './model-io.ts';
 
 export async function cmdInspect(p: string, o: { input: string[] }, out: Out): Promise<void> {
   if (existsSync(p) && statSync(p).isDirectory()) return inspectBundle(p, out);
-  const g = bindGraph(await loadModel(p), parseShapeSpecs(o.input));
+  const shapes = parseShapeSpecs(o.input);
+  const g = bindGraph(await loadModel(p, shapes), shapes);
   const rows = g.nodes.map((n) => {
     const ins = n.inputs.filter((v) => v !== '').map((v) => g.values.get(v) as TensorType);
     const outs = n.outputs.map((v) => g.values.get(v) as TensorType);

@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import { writeNpy } from '../io/npy.ts';
+import { encodePng, isImageShape } from '../io/png.ts';
 import { loadBundle } from '../runtime/bundle-loader.ts';
 import { Executor } from '../runtime/executor.ts';
 import { summarize } from '../tuner/measure.ts';
@@ -11,7 +12,7 @@ import { UserError } from './errors.ts';
 import { gpu, type Out } from './context.ts';
 import { readInputFiles, safeFileName } from './model-io.ts';
 
-export async function cmdRun(dir: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean }, out: Out): Promise<void> {
+export async function cmdRun(dir: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean; png?: boolean }, out: Out): Promise<void> {
   const repeat = Number(o.repeat);
   if (!Number.isInteger(repeat) || repeat < 0) throw new UserError(`--repeat '${o.repeat}': expected a non-negative integer`);
   const bundle = await loadBundle(dir);
@@ -33,8 +34,10 @@ export async function cmdRun(dir: string, o: { input: string[]; outputDir?: stri
     const files: Record<string, string> = {};
     if (o.outputDir) {
       for (const spec of bundle.manifest.outputs) {
-        const file = path.join(o.outputDir, `${safeFileName(spec.name)}.npy`);
-        await writeFileAtomic(file, writeNpy(spec.shape, first.outputs.get(spec.name) as Float32Array));
+        const data = first.outputs.get(spec.name) as Float32Array;
+        const png = !!o.png && isImageShape(spec.shape);
+        const file = path.join(o.outputDir, `${safeFileName(spec.name)}.${png ? 'png' : 'npy'}`);
+        await writeFileAtomic(file, png ? encodePng(spec.shape, data) : writeNpy(spec.shape, data));
         files[spec.name] = file;
       }
     }

@@ -20,7 +20,7 @@ export class UserError extends Error {
   }
 }
 
-const USER_ERRORS = new Set(['UserError', 'IrError', 'BindError', 'CompileError', 'NpyError', 'BundleError', 'InputError', 'GraphTextError']);
+const USER_ERRORS = new Set(['UserError', 'IrError', 'BindError', 'CompileError', 'NpyError', 'BundleError', 'InputError', 'GraphTextError', 'LoweringError', 'OnnxImportError', 'OnnxExportError', 'DiagnosticsError', 'WeightsError', 'PngError']);
 
 export function exitCodeFor(e: unknown): number {
   const name = (e as Error | undefined)?.name ?? '';
@@ -32,6 +32,8 @@ export function exitCodeFor(e: unknown): number {
 export function formatError(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
   const code = exitCodeFor(err);
+  // Source diagnostics are already formatted (file:line:col: error: ... with a caret line).
+  if (err.name === 'DiagnosticsError') return err.message;
   if (code === EXIT.internal) {
     const detail = process.env.ANYBIT_DEBUG === '1' ? `\n${err.stack ?? ''}` : ' (set ANYBIT_DEBUG=1 for a stack trace)';
     return `anybit: internal error: ${err.message}${detail}`;

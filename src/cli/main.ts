@@ -6,6 +6,7 @@ import { EXIT, exitCodeFor, formatError } from './errors.ts';
 import { cmdCompile, cmdTune } from './cmd-compile.ts';
 import { cmdRun } from './cmd-run.ts';
 import { cmdInspect } from './cmd-inspect.ts';
+import { cmdExport } from './cmd-export.ts';
 import { makeOut } from './context.ts';
 import { releaseDevice } from '../runtime/device.ts';
 
@@ -24,27 +25,30 @@ Exit codes: 0 ok, 1 bad input (model, shapes, files, bundle), 2 bad command line
 Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_DEBUG=1.`);
 
   program.command('compile')
-    .description('compile a model (.abir) into a bundle directory')
+    .description('compile a model (.abir or .onnx) into a bundle directory')
     .argument('<model>', 'model file')
     .requiredOption('-o, --output <dir>', 'bundle directory to write (replaced atomically)')
     .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
+    .option('--weights <file>', '.abit: checkpoint to bind params from (.pth, .safetensors, .npz, .npy, llama2.c .bin)')
+    .option('--set <NAME=VALUE>', '.abit: override a model parameter (repeatable)', collect, [])
     .option('--tune', 'autotune kernels on this device before emitting')
     .option('--budget <seconds>', 'tuning time budget', '120')
     .option('--candidates <n>', 'most candidates tried per template and kernel', '12')
     .option('--db <file>', 'tuning database (default: per device under ~/.cache/anybit/tuning)')
     .option('--json', 'print a JSON summary')
-    .action(async (model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean }) => {
+    .action(async (model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean; weights?: string; set: string[] }) => {
       await cmdCompile(model, o, makeOut(!!o.json));
     });
 
   program.command('run')
     .description('run a bundle on WebGPU and write its outputs as .npy')
     .argument('<bundle>', 'bundle directory')
-    .option('--input <NAME=FILE.npy>', 'input tensor (repeatable)', collect, [])
+    .option('--input <NAME=FILE>', 'input tensor: .npy, or .png read as NCHW in [0, 1] (repeatable)', collect, [])
     .option('--output-dir <dir>', 'where to write <output>.npy files')
+    .option('--png', 'write image-shaped outputs ([1, 1 or 3, H, W]) as <output>.png, clamped to [0, 1]')
     .option('--repeat <n>', 'timed repetitions after the first run', '10')
     .option('--json', 'print a JSON summary')
-    .action(async (bundle: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean }) => {
+    .action(async (bundle: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean; png?: boolean }) => {
       await cmdRun(bundle, o, makeOut(!!o.json));
     });
 
@@ -58,6 +62,16 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .option('--json', 'print a JSON summary')
     .action(async (bundle: string, o: { budget: string; candidates: string; db?: string; force?: boolean; json?: boolean }) => {
       await cmdTune(bundle, o, makeOut(!!o.json));
+    });
+
+  program.command('export')
+    .description('write a model (.abir or .onnx) as an ONNX file (opset 17)')
+    .argument('<model>', 'model file')
+    .requiredOption('-o, --output <file.onnx>', 'ONNX file to write')
+    .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
+    .option('--json', 'print a JSON summary')
+    .action(async (model: string, o: { output: string; input: string[]; json?: boolean }) => {
+      await cmdExport(model, o, makeOut(!!o.json));
     });
 
   program.command('inspect')

@@ -5,17 +5,39 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Graph } from '../ir/graph.ts';
 import { parseGraph } from '../ir/parse.ts';
+import { importOnnx } from '../onnx/import.ts';
 import { loadGraph } from '../ir/serialize.ts';
 import { tensor } from '../ir/tensor.ts';
 import { readNpy } from '../io/npy.ts';
 import type { BundleData, IoSpec } from '../runtime/manifest.ts';
 import { UserError } from './errors.ts';
+import { loadAbitModel } from '../../dsl/program.ts';
+import { loadCheckpoint } from '../weights/index.ts';
+import { decodePng } from '../io/png.ts';
 
-export async function loadModel(file: string): Promise<Graph> {
+/** Reads a model by extension; `inputShapes` lets ONNX Shape-driven subgraphs fold at import. */
+export async function loadModel(file: string, inputShapes: Readonly<Record<string, readonly number[]>> = {}, abit: AbitOptions = {}): Promise<Graph> {
   if (!existsSync(file)) throw new UserError(`model file '${file}' does not exist`);
   const ext = path.extname(file).toLowerCase();
+  if (ext === '.abit') return loadAbit(file, inputShapes, abit);
+  if (abit.weights !== undefined || abit.set?.length) throw new UserError(`--weights and --set apply to .abit models only, not '${file}'`);
   if (ext === '.abir') return loadGraph(file);
-  throw new UserError(`'${file}': unsupported model format '${ext || '(none)'}' (this version reads .abir IR files; see examples/)`);
+  if (ext === '.onnx') return importOnnx(new Uint8Array(await fs.readFile(file)), { file, inputShapes });
+  throw new UserError(`'${file}': unsupported model format '${ext || '(none)'}' (this version reads .abir IR files and .onnx models)`);
+}
+
+/** DSL-only options: a checkpoint to bind `param`s from, and `--set NAME=VALUE` overrides. */
+export interface AbitOptions { readonly weights?: string | undefined; readonly set?: readonly string[] | undefined }
+
+function loadAbit(file: string, inputShapes: Readonly<Record<string, readonly number[]>>, o: AbitOptions): Graph {
+  const set: Record<string, number> = {};
+  for (const s of o.set ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)$/.exec(s);
+    if (!m) throw new UserError(`--set '${s}': expected NAME=NUMBER (e.g. blocks=4)`);
+    set[m[1] as string] = Number(m[2]);
+  }
+  const weights = o.weights !== undefined ? loadCheckpoint(o.weights) : undefined;
+  return loadAbitModel(file, { set, inputShapes, ...(weights ? { weights } : {}) }).graph;
 }
 
 /** NAME=DIMxDIM... -> shapes. */
@@ -45,7 +67,11 @@ export async function readInputFiles(specs: readonly string[], inputs: readonly 
     } catch (e) {
       throw new UserError(`--input ${name}: cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    if (!file.toLowerCase().endsWith('.npy')) throw new UserError(`--input ${name}: '${file}' is not a .npy file`);
+    if (file.toLowerCase().endsWith('.png')) {
+      out.set(name, pngInput(bytes, name, file, spec));
+      continue;
+    }
+    if (!file.toLowerCase().endsWith('.npy')) throw new UserError(`--input ${name}: '${file}' is not a .npy or .png file`);
     let arr: ReturnType<typeof readNpy>;
     try {
       arr = readNpy(bytes);
@@ -76,6 +102,24 @@ export async function graphOfBundle(dir: string, bundle: BundleData): Promise<Gr
     inits.set(w.name, tensor('f32', t.shape, data));
   }
   return { ...g, initializers: inits };
+}
+
+/** A PNG as NCHW f32 in [0, 1]; its size must match the shape the bundle was compiled for. */
+function pngInput(bytes: Uint8Array, name: string, file: string, spec: IoSpec): Float32Array {
+  const c = spec.shape[1];
+  if (spec.shape.length !== 4 || spec.shape[0] !== 1 || (c !== 1 && c !== 3)) {
+    throw new UserError(`--input ${name}: '${file}' is a PNG, but input '${name}' is f32[${spec.shape.join(',')}], not an image [1, 1 or 3, H, W]`);
+  }
+  let img: ReturnType<typeof decodePng>;
+  try {
+    img = decodePng(bytes, c);
+  } catch (e) {
+    throw new UserError(`--input ${name}: '${file}': ${(e as Error).message}`);
+  }
+  if (img.shape[2] !== spec.shape[2] || img.shape[3] !== spec.shape[3]) {
+    throw new UserError(`--input ${name}: '${file}' is ${img.shape[3]}x${img.shape[2]} pixels, the bundle expects ${spec.shape[3]}x${spec.shape[2]}; recompile with --input ${name}=1x${c}x${img.shape[2]}x${img.shape[3]}`);
+  }
+  return img.data;
 }
 
 export function safeFileName(name: string): string {

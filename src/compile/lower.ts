@@ -9,6 +9,8 @@ import { consumers, intsAttr, numberAttr, type Graph, type Node } from '../ir/gr
 import { getOp } from '../ir/op-table.ts';
 import { convParams } from '../ir/ops/conv.ts';
 import { transposePerm } from '../ir/ops/layout.ts';
+import { lowerReduceFamily } from './lower-reduce.ts';
+import { lowerCnnNode } from './lower-cnn.ts';
 import { broadcastShapes, broadcastStrides, isConcrete, numel } from '../ir/shape.ts';
 
 export interface KernelInstance {
@@ -65,6 +67,21 @@ export function lowerGraph(g: Graph): Lowered {
     done.add(node);
     const cat = getOp(node.op)?.category;
     const out0 = node.outputs[0] as string;
+    const special = lowerReduceFamily(g, node, (v) => shapeOf(g, v));
+    if (special && 'alias' in special) {
+      aliases.set(out0, aliases.get(special.alias) ?? special.alias);
+      available.add(out0);
+      continue;
+    }
+    if (special) {
+      emit(special);
+      continue;
+    }
+    const cnn = lowerCnnNode(node, { shapeOf: (v) => shapeOf(g, v), epilogueFrom });
+    if (cnn) {
+      cnn.forEach(emit);
+      continue;
+    }
     if (node.op === 'reshape') {
       const src = node.inputs[0] as string;
       aliases.set(out0, aliases.get(src) ?? src);

@@ -19,7 +19,7 @@ export interface Cost {
   readonly bytes: number;
 }
 
-export type OpCategory = 'unary' | 'binary' | 'matmul' | 'conv' | 'layout';
+export type OpCategory = 'unary' | 'binary' | 'matmul' | 'conv' | 'layout' | 'pool' | 'norm' | 'reduce';
 
 export interface OpDef {
   readonly name: string;

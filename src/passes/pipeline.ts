@@ -4,9 +4,11 @@
 import type { Graph } from '../ir/graph.ts';
 import { fixpoint, passContext, sequence, type Pass, type PassContext } from './pass.ts';
 import { deadCodeElimination } from './simplify/dce.ts';
+import { hardswishFusion } from './simplify/hardswish-fusion.ts';
 
 export function defaultPipeline(): Pass {
-  return sequence('default', fixpoint(deadCodeElimination));
+  // hardswish-fusion first: the fused op then joins conv/matmul epilogues in lowering.
+  return sequence('default', hardswishFusion, fixpoint(deadCodeElimination));
 }
 
 export function runPipeline(g: Graph, ctx: PassContext = passContext(), pass: Pass = defaultPipeline()): Graph {

@@ -1,10 +1,12 @@
-// matmul-tiled vs the interpreter: random M, N, K (awkward and tile-edge sizes), batch
+// matmul-tiled and matmul-gemv vs the interpreter: random M, N, K (awkward and tile-edge sizes), batch
 // broadcasting, transA/transB, alpha, bias shapes with beta, epilogues, and random valid knobs.
 // The reference graph is transpose? -> matmul -> mul(alpha) -> add(beta * C) -> epilogue.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { GEMV_MAX_ROWS, gemvTemplate } from '../../codegen/kernels/gemv.ts';
 import { matmulTemplate } from '../../codegen/kernels/matmul.ts';
+import type { AnyKernelTemplate } from '../../codegen/kernel.ts';
 import type { Epilogue, MatmulProblem } from '../../codegen/problems.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import { broadcastShapes, broadcastStrides, numel } from '../../src/ir/shape.ts';
@@ -33,12 +35,12 @@ interface Case {
 
 const BIAS_SHAPES = (M: number, N: number): number[][] => [[M, N], [1, N], [N], [M, 1], [1, 1], [1]];
 
-const caseArb: fc.Arbitrary<Case> = fc.record({
+const caseArb = (maxM: number, maxK: number): fc.Arbitrary<Case> => fc.record({
   batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
   aMask: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
   bMask: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
   aDrop: fc.nat(2), bDrop: fc.nat(2),
-  M: awkwardSize(70), N: awkwardSize(70), K: awkwardSize(70),
+  M: awkwardSize(maxM), N: awkwardSize(70), K: awkwardSize(maxK),
   transA: fc.boolean(), transB: fc.boolean(),
   alpha: fc.constantFrom(1, 0.5, -2), beta: fc.constantFrom(1, 0.25, -1),
   bias: fc.option(fc.nat(5), { nil: null }),
@@ -91,30 +93,31 @@ function reference(c: Case, a: Float32Array, b: Float32Array, bias: Float32Array
   return (interpret(g.build(), inputs).get(y) as ReturnType<typeof ndarray>).data;
 }
 
-describe.skipIf(!ctx)('matmul-tiled on the GPU', () => {
+for (const [template, maxM, maxK, runs] of [[matmulTemplate, 70, 70, 30], [gemvTemplate, GEMV_MAX_ROWS, 300, 12]] as [AnyKernelTemplate, number, number, number][]) describe.skipIf(!ctx)(`${template.name} on the GPU`, () => {
   const gpu = ctx as NonNullable<typeof ctx>;
 
   it('matches the interpreter for random problems and knobs', async () => {
-    await fc.assert(fc.asyncProperty(caseArb, async (c) => {
+    await fc.assert(fc.asyncProperty(caseArb(maxM, maxK), async (c) => {
       const p = problemOf(c);
-      const k = pickKnobs(matmulTemplate, p, gpu.info, c.knobIndex);
+      const k = pickKnobs(template, p, gpu.info, c.knobIndex);
       const a = randomData(numel(c.aBatch) * c.M * c.K, c.dataSeed);
       const b = randomData(numel(c.bBatch) * c.K * c.N, c.dataSeed + 1);
       const bias = c.biasShape ? randomData(numel(c.biasShape), c.dataSeed + 2) : null;
-      await expectKernelMatches(gpu, matmulTemplate, p, k, bias ? [a, b, bias] : [a, b], reference(c, a, b, bias));
-    }), fcParams(30));
+      await expectKernelMatches(gpu, template, p, k, bias ? [a, b, bias] : [a, b], reference(c, a, b, bias));
+    }), fcParams(runs));
   });
 
   it('defaults are valid and correct for GEMV-like and square problems', async () => {
-    for (const [M, N, K] of [[1, 1, 1], [1, 65, 33], [64, 64, 64], [65, 7, 129]] as const) {
+    for (const [M, N, K] of [[1, 1, 1], [1, 65, 33], [3, 300, 1031], [64, 64, 64], [65, 7, 129]] as const) {
+      if (M > maxM) continue;
       const c: Case = { aBatch: [], bBatch: [], M, N, K, transA: false, transB: true, alpha: 1, beta: 1, biasShape: [N], epilogue: [{ op: 'relu', attrs: {} }], knobIndex: 0, dataSeed: M + N + K };
       const p = problemOf(c);
-      const k = matmulTemplate.defaults(p, gpu.info);
-      expect(matmulTemplate.valid(p, k, gpu.info)).toBe(true);
+      const k = template.defaults(p, gpu.info);
+      expect(template.valid(p, k, gpu.info)).toBe(true);
       const a = randomData(M * K, 1);
       const b = randomData(K * N, 2);
       const bias = randomData(N, 3);
-      await expectKernelMatches(gpu, matmulTemplate, p, k, [a, b, bias], reference(c, a, b, bias));
+      await expectKernelMatches(gpu, template, p, k, [a, b, bias], reference(c, a, b, bias));
     }
   });
 });

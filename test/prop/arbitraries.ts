@@ -1,7 +1,8 @@
 // Shared fast-check arbitraries: dims mixing random sizes with the awkward 1, 3, 7, 13; shapes
 // capped in elements; and random valid f32 graphs (elementwise with broadcasting, matmul, gemm,
-// conv2d incl. groups/depthwise, reshape, transpose) with matching inputs. Every graph passes
-// verifyGraph; shapes are concrete. Packed dtypes and symbolic dims are not generated here.
+// conv2d incl. groups/depthwise, reshape, transpose, reduce_*, softmax/log_softmax, layer_norm,
+// rms_norm) with matching inputs. Every graph passes verifyGraph; shapes are concrete. Packed
+// dtypes, symbolic dims and gather (its indices must be constants) are not generated here.
 
 import fc from 'fast-check';
 import { GraphBuilder } from '../../src/ir/builder.ts';
@@ -11,6 +12,7 @@ import { BINARY, UNARY } from '../../src/ir/ops/elementwise.ts';
 import { broadcastShapes, numel } from '../../src/ir/shape.ts';
 import { ndarray, tensor, type NdArray } from '../../src/ir/tensor.ts';
 import { mulberry32, uniformF32 } from '../../src/util/random.ts';
+import { CNN_OP_KINDS, cnnStep, type CnnOpKind } from './arbitraries-cnn.ts';
 
 /** Seed for every property test: env ANYBIT_SEED (default 42). fast-check prints it on failure. */
 export const SEED: number = Number.parseInt(process.env.ANYBIT_SEED ?? '42', 10) || 42;
@@ -22,7 +24,7 @@ export function fcParams(numRuns = 100): { seed: number; numRuns: number } {
 
 export const AWKWARD_DIMS: readonly number[] = [1, 3, 7, 13];
 
-export const OP_KINDS = ['unary', 'binary', 'matmul', 'gemm', 'conv2d', 'reshape', 'transpose'] as const;
+export const OP_KINDS = ['unary', 'binary', 'matmul', 'gemm', 'conv2d', 'reshape', 'transpose', 'reduce', 'softmax', 'norm', ...CNN_OP_KINDS] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
 /** A dim in 1..max, drawn half the time from the awkward sizes (those <= max). */
@@ -150,6 +152,12 @@ function buildGraph(inputShapes: readonly number[][], steps: readonly Step[], se
     const name = b.op(o, args, attrs);
     return { name, shape: b.typeOf(name).shape as number[] };
   };
+  const opMulti = (o: string, args: readonly string[], attrs: Attrs): Val[] => {
+    for (const a of args) read.add(a);
+    const outs = b.opMulti(o, args, attrs).map((name) => ({ name, shape: b.typeOf(name).shape as number[] }));
+    pool.push(...outs.slice(1)); // the caller pushes the first
+    return outs;
+  };
   const choose = (p: number): Val => {
     // Prefer values nobody reads yet, so graphs stay connected rather than fanning off x0.
     const fresh = pool.filter((v) => !read.has(v.name));
@@ -176,6 +184,23 @@ function buildGraph(inputShapes: readonly number[][], steps: readonly Step[], se
       out = gemmStep(x, st);
     } else if (kind === 'conv2d') {
       out = convStep(x, st);
+    } else if (kind === 'reduce') {
+      // Reducing every dim keeps them (rank-0 values would trip up later steps).
+      const r = x.shape.length;
+      const axes = x.shape.map((_, d) => d).filter((d) => (p(2) >> d) & 1).map((d) => ((p(3) >> d) & 1 ? d - r : d));
+      const keepdims = axes.length === r || axes.length === 0 ? 1 : p(4) % 2;
+      out = op(pick(p(1), ['reduce_sum', 'reduce_mean', 'reduce_max']), [x.name], { axes, keepdims });
+    } else if (kind === 'softmax') {
+      const r = x.shape.length;
+      out = op(pick(p(1), ['softmax', 'log_softmax']), [x.name], p(2) % 3 === 0 ? {} : { axis: (p(3) % (2 * r)) - r });
+    } else if (kind === 'norm') {
+      const axis = p(2) % x.shape.length;
+      const name = pick(p(1), ['layer_norm', 'rms_norm']);
+      const args = [x.name, weight(x.shape.slice(axis))];
+      if (name === 'layer_norm' && p(3) % 2) args.push(weight(x.shape.slice(axis)));
+      out = op(name, args, { axis, epsilon: pick(p(4), [1e-5, 1e-3]) });
+    } else if ((CNN_OP_KINDS as readonly string[]).includes(kind)) {
+      out = cnnStep({ op, opMulti, weight, cap }, kind as CnnOpKind, x, p, st.dims);
     } else if (kind === 'reshape') {
       out = op('reshape', [x.name], { shape: reshapeSpec(x.shape, st.p) });
     } else {

@@ -182,6 +182,7 @@ describe('elementwise', () => {
     ['sqrt', {}, 2, 1.4142135623730951], ['sqrt', {}, 0, 0],
     ['exp', {}, 1, Math.E], ['exp', {}, 0, 1],
     ['abs', {}, -3, 3], ['neg', {}, 2, -2],
+    ['erf', {}, 0.5, 0.5204998778130465], ['erf', {}, -1, -0.8427007929497149], ['erf', {}, 0, 0],
   ];
 
   it('covers every unary op', () => {
@@ -242,6 +243,10 @@ describe('builder errors name the node', () => {
 
   it('every op in the table has a hand-checked test above', () => {
     const tested = new Set([...Object.keys(UNARY), 'add', 'sub', 'mul', 'div', 'pow', 'matmul', 'gemm', 'conv2d', 'reshape', 'transpose']);
+    // Hand-checked in transformer-ops.test.ts.
+    for (const o of ['reduce_sum', 'reduce_mean', 'reduce_max', 'softmax', 'log_softmax', 'layer_norm', 'rms_norm', 'gather', 'squeeze', 'unsqueeze', 'flatten', 'identity', 'cast']) tested.add(o);
+    // Hand-checked in cnn-ops.test.ts.
+    for (const o of ['max_pool2d', 'avg_pool2d', 'global_avg_pool', 'resize', 'depth_to_space', 'pad', 'slice', 'concat', 'split', 'batch_norm', 'conv_transpose2d']) tested.add(o);
     expect([...OP_TABLE.keys()].filter((o) => !tested.has(o))).toEqual([]);
   });
 });

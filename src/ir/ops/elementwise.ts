@@ -52,6 +52,7 @@ export const UNARY: Readonly<Record<string, UnarySpec>> = {
   exp: { doc: 'e^x', flops: 1, f: Math.exp },
   abs: { doc: '|x|', flops: 1, f: Math.abs },
   neg: { doc: '-x', flops: 1, f: (x) => -x },
+  erf: { doc: 'Gauss error function', flops: 10, f: erf },
 };
 
 export const BINARY: Readonly<Record<string, { doc: string; f(a: number, b: number): number }>> = {

@@ -1,0 +1,73 @@
+// Mean negative log-likelihood of examples/llama.abit (stories260K) on TinyStories paragraphs
+// 1-100, on the float64 interpreter: each paragraph encoded with the llama2.c BPE tokenizer,
+// scored on its own from BOS, truncated to 512 tokens. Reference: 1.4314 nats/token (9,618).
+// Usage: npx tsx scripts/llama-nll.ts [--paragraphs 100]
+
+import { readFileSync } from 'node:fs';
+import { loadAbitModel } from '../dsl/program.ts';
+import { interpret } from '../src/interp/interpreter.ts';
+import { ndarray } from '../src/ir/tensor.ts';
+import { loadCheckpoint } from '../src/weights/index.ts';
+import { llamaInputs } from './llama-generate.ts';
+
+const V = 512;
+const args = process.argv.slice(2);
+const count = Number(args[args.indexOf('--paragraphs') + 1] ?? 100) || 100;
+
+function tokenizer(file: string): { ids: Map<string, number>; scores: number[]; words: string[] } {
+  const b = readFileSync(file);
+  const words: string[] = [];
+  const scores: number[] = [];
+  let p = 4;
+  for (let i = 0; i < V; i++) {
+    scores.push(b.readFloatLE(p));
+    const len = b.readInt32LE(p + 4);
+    words.push(b.subarray(p + 8, p + 8 + len).toString('utf8'));
+    p += 8 + len;
+  }
+  return { ids: new Map(words.map((w, i) => [w, i])), scores, words };
+}
+
+/** llama2.c encode: dummy " " prefix, code points (byte fallback id = byte + 3), greedy best-score merges. */
+function encode(text: string, tok: ReturnType<typeof tokenizer>): number[] {
+  const out: number[] = [tok.ids.get(' ') as number];
+  for (const ch of text) {
+    const id = tok.ids.get(ch);
+    if (id !== undefined) out.push(id);
+    else for (const byte of Buffer.from(ch, 'utf8')) out.push(byte + 3);
+  }
+  for (;;) {
+    let best = -1e10;
+    let at = -1;
+    let merged = -1;
+    for (let i = 0; i + 1 < out.length; i++) {
+      const id = tok.ids.get((tok.words[out[i] as number] as string) + (tok.words[out[i + 1] as number] as string));
+      if (id !== undefined && (tok.scores[id] as number) > best) { best = tok.scores[id] as number; at = i; merged = id; }
+    }
+    if (at < 0) return out;
+    out.splice(at, 2, merged);
+  }
+}
+
+const weights = loadCheckpoint('../shared/data/llama2c/stories260K.bin');
+const tok = tokenizer('../shared/data/llama2c/tok512.bin');
+const paragraphs = readFileSync('../shared/data/text/tinystories_val_first1k.txt', 'utf8').split(/\n\s*\n/).map((s) => s.trim()).filter(Boolean).slice(0, count);
+let nll = 0;
+let n = 0;
+const t0 = performance.now();
+for (const para of paragraphs) {
+  const ids = [1, ...encode(para, tok)].slice(0, 512);
+  const T = ids.length;
+  const { graph } = loadAbitModel('examples/llama.abit', { weights, inputShapes: { tokens: [T, V], mask: [T, T] } });
+  const ins = Object.fromEntries(Object.entries(llamaInputs(ids, T)).map(([k, v]) => [k, ndarray(v.shape, v.data)]));
+  const logits = interpret(graph, ins).get('logits')?.data as Float64Array;
+  for (let i = 0; i + 1 < T; i++) {
+    const row = logits.subarray(i * V, (i + 1) * V);
+    const m = Math.max(...row);
+    let s = 0;
+    for (const v of row) s += Math.exp(v - m);
+    nll += m + Math.log(s) - (row[ids[i + 1] as number] as number);
+    n++;
+  }
+}
+console.log(`mean NLL over ${paragraphs.length} paragraphs: ${(nll / n).toFixed(4)} nats/token (${n} tokens) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
