@@ -5,18 +5,13 @@
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { ElementwiseProblem } from '../problems.ts';
 import { binaryExpr, isBinaryOp, isUnaryOp, unaryExpr } from '../wgsl/expr.ts';
-import { ceilDiv, coalesceDims, dispatchProblem, foldDispatch, offsetFn, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
+import { perElementBody, perElementDefaults, perElementKnobs, perElementLaunch, perElementProblem, type PerElementKnobs } from '../wgsl/per-element.ts';
+import { coalesceDims, offsetFn, ShaderBuilder } from '../wgsl/shader.ts';
 import { broadcastStrides, numel, stridesOf } from '../../src/ir/shape.ts';
 
-export type ElementwiseKnobs = {
-  readonly workgroupSize: number;
-  readonly elemsPerThread: number;
-};
+export type ElementwiseKnobs = PerElementKnobs;
 
-const KNOBS: KnobSpace<ElementwiseKnobs> = {
-  workgroupSize: [64, 128, 256],
-  elemsPerThread: [1, 2, 4, 8],
-};
+const KNOBS: KnobSpace<ElementwiseKnobs> = perElementKnobs(8);
 
 function stepProblem(p: ElementwiseProblem): string | undefined {
   for (const [i, s] of p.steps.entries()) {
@@ -28,10 +23,6 @@ function stepProblem(p: ElementwiseProblem): string | undefined {
   }
   if (!p.steps.length && p.inputShapes.length !== 1) return 'an empty DAG copies exactly one input';
   return undefined;
-}
-
-function groups(p: ElementwiseProblem, k: ElementwiseKnobs): number {
-  return ceilDiv(numel(p.outShape), k.workgroupSize * k.elemsPerThread);
 }
 
 /** The per-input offset expressions for flat output index `i` (shared functions for equal stride patterns). */
@@ -63,12 +54,7 @@ export const elementwiseTemplate: KernelTemplate<ElementwiseProblem, Elementwise
   valid(p, k, dev) {
     const bad = stepProblem(p);
     if (bad) return bad;
-    if (k.workgroupSize > dev.limits.maxComputeInvocationsPerWorkgroup || k.workgroupSize > dev.limits.maxComputeWorkgroupSizeX) {
-      return `workgroup ${k.workgroupSize} exceeds the device's invocation limits`;
-    }
-    const n = numel(p.outShape);
-    if (n > 0xffffffff - k.workgroupSize * k.elemsPerThread) return `${n} elements overflow u32 indexing`;
-    return dispatchProblem(groups(p, k)) ?? true;
+    return perElementProblem(numel(p.outShape), k, dev) ?? true;
   },
 
   key(p) {
@@ -96,27 +82,15 @@ export const elementwiseTemplate: KernelTemplate<ElementwiseProblem, Elementwise
     if (!p.steps.length) used.add(0);
     const loads = [...used].sort((x, y) => x - y).map((j) => `let x${j} = in${j}[${offsets[j]}];`);
     const result = p.steps.length ? `s${p.steps.length - 1}` : 'x0';
-    const total = numel(p.outShape);
-    const block = k.workgroupSize * k.elemsPerThread;
-    const body = [
-      `let base = groupIdx * ${u32Lit(block)} + lidx;`,
-      `for (var e = 0u; e < ${k.elemsPerThread}u; e++) {`,
-      `  let i = base + e * ${k.workgroupSize}u;`,
-      `  if (i >= ${u32Lit(total)}) { break; }`,
-      ...[...loads, ...stepLines].map((l) => `  ${l}`),
-      `  out[i] = ${result};`,
-      '}',
-    ].join('\n');
+    const body = perElementBody(numel(p.outShape), k, [...loads, ...stepLines, `out[i] = ${result};`]);
     return b.build([k.workgroupSize, 1, 1], body);
   },
 
   launch(p, k) {
-    return { dispatch: foldDispatch(groups(p, k)), uniforms: [] };
+    return perElementLaunch(numel(p.outShape), k);
   },
 
   defaults(p) {
-    const n = numel(p.outShape);
-    // Enough workgroups to fill a GPU before amortising index math over several elements.
-    return { workgroupSize: 256, elemsPerThread: n >= 1 << 20 ? 4 : 1 };
+    return perElementDefaults(numel(p.outShape));
   },
 };

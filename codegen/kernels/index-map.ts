@@ -5,22 +5,16 @@
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { IndexMapProblem, IndexMapSource } from '../problems.ts';
 import { borderCoord, decodeCoords, inRange, rowMajorOffset } from '../wgsl/coords.ts';
-import { ceilDiv, dispatchProblem, f32Lit, foldDispatch, i32Lit, u32Lit, type HelperSink, ShaderBuilder } from '../wgsl/shader.ts';
+import { perElementBody, perElementDefaults, perElementKnobs, perElementLaunch, perElementProblem, type PerElementKnobs } from '../wgsl/per-element.ts';
+import { f32Lit, i32Lit, type HelperSink, ShaderBuilder } from '../wgsl/shader.ts';
 import { numel } from '../../src/ir/shape.ts';
 
-export type IndexMapKnobs = {
-  readonly workgroupSize: number;
-  readonly elemsPerThread: number;
-};
+export type IndexMapKnobs = PerElementKnobs;
 
-const KNOBS: KnobSpace<IndexMapKnobs> = { workgroupSize: [64, 128, 256], elemsPerThread: [1, 2, 4] };
+const KNOBS: KnobSpace<IndexMapKnobs> = perElementKnobs();
 
 /** WebGPU's guaranteed maxStorageBuffersPerShaderStage (8) minus the output. */
 export const MAX_INDEX_MAP_SOURCES = 7;
-
-function groups(p: IndexMapProblem, k: IndexMapKnobs): number {
-  return ceilDiv(numel(p.outShape), k.workgroupSize * k.elemsPerThread);
-}
 
 /** Whether dim d of source s can be read outside [0, shape[d]) for the outputs it serves. */
 function mayLeave(p: IndexMapProblem, s: IndexMapSource, d: number, to: number): boolean {
@@ -65,11 +59,8 @@ export const indexMapTemplate: KernelTemplate<IndexMapProblem, IndexMapKnobs> = 
     if (p.sources.some((s, j) => j > 0 && s.from <= (p.sources[j - 1] as IndexMapSource).from)) return 'sources must be ordered by `from`';
     const n = numel(p.outShape);
     if (n < 1 || p.sources.some((s) => numel(s.shape) < 1)) return 'empty tensor';
-    if (n > 0x7fffffff - k.workgroupSize * k.elemsPerThread || p.sources.some((s) => numel(s.shape) > 0x7fffffff)) return 'tensor too large for 32-bit indexing';
-    if (k.workgroupSize > dev.limits.maxComputeInvocationsPerWorkgroup || k.workgroupSize > dev.limits.maxComputeWorkgroupSizeX) {
-      return `workgroup ${k.workgroupSize} exceeds the device's invocation limits`;
-    }
-    return dispatchProblem(groups(p, k)) ?? true;
+    if (p.sources.some((s) => numel(s.shape) > 0x7fffffff)) return 'tensor too large for 32-bit indexing';
+    return perElementProblem(n, k, dev, 0x7fffffff) ?? true;
   },
 
   key(p) {
@@ -89,25 +80,20 @@ export const indexMapTemplate: KernelTemplate<IndexMapProblem, IndexMapKnobs> = 
       select.push(head, ...code);
     });
     select.push('}');
-    const body = [
-      `let base = groupIdx * ${u32Lit(k.workgroupSize * k.elemsPerThread)} + lidx;`,
-      `for (var e = 0u; e < ${u32Lit(k.elemsPerThread)}; e++) {`,
-      `  let i = base + e * ${u32Lit(k.workgroupSize)};`,
-      `  if (i >= ${u32Lit(numel(p.outShape))}) { break; }`,
-      ...decodeCoords(p.outShape, 'i', 'o').map((l) => `  ${l}`),
-      `  var v = ${f32Lit(p.border.mode === 'constant' ? p.border.value : 0)};`,
-      ...select.map((l) => `  ${l}`),
-      '  out[i] = v;',
-      '}',
-    ].join('\n');
+    const body = perElementBody(numel(p.outShape), k, [
+      ...decodeCoords(p.outShape, 'i', 'o'),
+      `var v = ${f32Lit(p.border.mode === 'constant' ? p.border.value : 0)};`,
+      ...select,
+      'out[i] = v;',
+    ]);
     return b.build([k.workgroupSize, 1, 1], body);
   },
 
   launch(p, k) {
-    return { dispatch: foldDispatch(groups(p, k)), uniforms: [] };
+    return perElementLaunch(numel(p.outShape), k);
   },
 
   defaults(p) {
-    return { workgroupSize: 256, elemsPerThread: numel(p.outShape) >= 1 << 20 ? 4 : 1 };
+    return perElementDefaults(numel(p.outShape));
   },
 };

@@ -5,22 +5,16 @@
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { ResizeProblem } from '../problems.ts';
 import { rationalMagnitude, resizeAxisFn } from '../wgsl/coords.ts';
-import { ceilDiv, dispatchProblem, foldDispatch, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
+import { perElementBody, perElementDefaults, perElementKnobs, perElementLaunch, perElementProblem, type PerElementKnobs } from '../wgsl/per-element.ts';
+import { u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
 import { axisRational } from '../../src/ir/ops/resize.ts';
 
-export type ResizeKnobs = {
-  readonly workgroupSize: number;
-  readonly elemsPerThread: number;
-};
+export type ResizeKnobs = PerElementKnobs;
 
-const KNOBS: KnobSpace<ResizeKnobs> = { workgroupSize: [64, 128, 256], elemsPerThread: [1, 2, 4] };
+const KNOBS: KnobSpace<ResizeKnobs> = perElementKnobs();
 
 function total(p: ResizeProblem): number {
   return p.planes * p.OH * p.OW;
-}
-
-function groups(p: ResizeProblem, k: ResizeKnobs): number {
-  return ceilDiv(total(p), k.workgroupSize * k.elemsPerThread);
 }
 
 export const resizeTemplate: KernelTemplate<ResizeProblem, ResizeKnobs> = {
@@ -29,14 +23,11 @@ export const resizeTemplate: KernelTemplate<ResizeProblem, ResizeKnobs> = {
 
   valid(p, k, dev) {
     if ([p.planes, p.H, p.W, p.OH, p.OW].some((d) => d < 1)) return 'empty resize';
-    if (p.planes * p.H * p.W > 0x7fffffff || total(p) > 0x7fffffff - k.workgroupSize * k.elemsPerThread) return 'tensor too large for 32-bit indexing';
+    if (p.planes * p.H * p.W > 0x7fffffff) return 'tensor too large for 32-bit indexing';
     const ry = axisRational(p.coord, p.H, p.OH);
     const rx = axisRational(p.coord, p.W, p.OW);
     if (Math.max(rationalMagnitude(ry, p.OH), rationalMagnitude(rx, p.OW)) >= 2 ** 30) return 'resize coordinates overflow i32 arithmetic';
-    if (k.workgroupSize > dev.limits.maxComputeInvocationsPerWorkgroup || k.workgroupSize > dev.limits.maxComputeWorkgroupSizeX) {
-      return `workgroup ${k.workgroupSize} exceeds the device's invocation limits`;
-    }
-    return dispatchProblem(groups(p, k)) ?? true;
+    return perElementProblem(total(p), k, dev, 0x7fffffff) ?? true;
   },
 
   key(p) {
@@ -58,25 +49,20 @@ export const resizeTemplate: KernelTemplate<ResizeProblem, ResizeKnobs> = {
         '  out[i] = mix(top, bot, ty.w);',
       ]
       : [`  out[i] = x[plane + ty.i0 * ${W} + tx.i0];`];
-    const body = [
-      `let base = groupIdx * ${u32Lit(k.workgroupSize * k.elemsPerThread)} + lidx;`,
-      `for (var e = 0u; e < ${u32Lit(k.elemsPerThread)}; e++) {`,
-      `  let i = base + e * ${u32Lit(k.workgroupSize)};`,
-      `  if (i >= ${u32Lit(total(p))}) { break; }`,
-      `  let tx = tapX(i % ${u32Lit(p.OW)});`,
-      `  let ty = tapY((i / ${u32Lit(p.OW)}) % ${u32Lit(p.OH)});`,
-      `  let plane = (i / ${u32Lit(p.OH * p.OW)}) * ${u32Lit(p.H * p.W)};`,
-      ...value,
-      '}',
-    ].join('\n');
+    const body = perElementBody(total(p), k, [
+      `let tx = tapX(i % ${u32Lit(p.OW)});`,
+      `let ty = tapY((i / ${u32Lit(p.OW)}) % ${u32Lit(p.OH)});`,
+      `let plane = (i / ${u32Lit(p.OH * p.OW)}) * ${u32Lit(p.H * p.W)};`,
+      ...value.map((l) => l.replace(/^  /, '')),
+    ]);
     return b.build([k.workgroupSize, 1, 1], body);
   },
 
   launch(p, k) {
-    return { dispatch: foldDispatch(groups(p, k)), uniforms: [] };
+    return perElementLaunch(total(p), k);
   },
 
   defaults(p) {
-    return { workgroupSize: 256, elemsPerThread: total(p) >= 1 << 20 ? 4 : 1 };
+    return perElementDefaults(total(p));
   },
 };
