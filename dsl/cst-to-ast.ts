@@ -1,9 +1,11 @@
 // The CST visitor: turns chevrotain's concrete syntax tree into the typed AST of ast.ts. It
 // runs only on trees without syntax errors (recovered trees may lack children), so a missing
-// child here is a bug and throws naming the rule.
+// child here is a bug and throws naming the rule. Child keys are checked against the grammar
+// by tsc through the generated CstChildKey (dsl/cst-types.generated.ts).
 
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type { Span } from '../src/diag/diagnostic.ts';
+import type { CstChildKey } from './cst-types.generated.ts';
 import type { Annotation, Arg, BinOp, Callable, DeclItem, Expr, Import, NamePattern, NamePiece, Program, Stmt, TypeExpr } from './ast.ts';
 
 function isToken(e: CstElement): e is IToken {
@@ -20,22 +22,22 @@ export class CstToAst {
     return { file: this.file, line: l.startLine ?? 1, col: l.startColumn ?? 1, length: Math.max(1, (l.endOffset ?? l.startOffset) - l.startOffset + 1) };
   }
 
-  private nodes(n: CstNode, key: string): CstNode[] {
+  private nodes(n: CstNode, key: CstChildKey): CstNode[] {
     return (n.children[key] ?? []).filter((e): e is CstNode => !isToken(e));
   }
 
-  private node(n: CstNode, key: string, i = 0): CstNode {
+  private node(n: CstNode, key: CstChildKey, i = 0): CstNode {
     const c = this.nodes(n, key)[i];
     if (!c) throw new Error(`cst-to-ast: rule '${n.name}' lacks '${key}'[${i}]`);
     return c;
   }
 
-  private tokens(n: CstNode, ...keys: string[]): IToken[] {
+  private tokens(n: CstNode, ...keys: CstChildKey[]): IToken[] {
     const all = keys.flatMap((k) => (n.children[k] ?? []).filter(isToken));
     return all.sort((a, b) => a.startOffset - b.startOffset);
   }
 
-  private tok(n: CstNode, key: string, i = 0): IToken {
+  private tok(n: CstNode, key: CstChildKey, i = 0): IToken {
     const t = this.tokens(n, key)[i];
     if (!t) throw new Error(`cst-to-ast: rule '${n.name}' lacks token '${key}'[${i}]`);
     return t;
@@ -91,7 +93,7 @@ export class CstToAst {
   private statement(n: CstNode): Stmt {
     const annots = this.nodes(n, 'annotation').map((a) => this.annotation(a));
     const [kind] = Object.keys(n.children).filter((k) => k !== 'annotation');
-    const s = this.node(n, kind ?? '?');
+    const s = this.node(n, (kind ?? '?') as CstChildKey);
     const span = this.span(s);
     switch (kind) {
       case 'letStmt':

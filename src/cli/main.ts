@@ -65,12 +65,14 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     });
 
   program.command('export')
-    .description('write a model (.abir or .onnx) as an ONNX file (opset 17)')
+    .description('write a model (.abir, .onnx or .abit) as an ONNX file (opset 17)')
     .argument('<model>', 'model file')
     .requiredOption('-o, --output <file.onnx>', 'ONNX file to write')
     .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
+    .option('--weights <file>', '.abit: checkpoint to bind params from (as for compile)')
+    .option('--set <NAME=VALUE>', '.abit: override a model parameter (repeatable)', collect, [])
     .option('--json', 'print a JSON summary')
-    .action(async (model: string, o: { output: string; input: string[]; json?: boolean }) => {
+    .action(async (model: string, o: { output: string; input: string[]; json?: boolean; weights?: string; set: string[] }) => {
       await cmdExport(model, o, makeOut(!!o.json));
     });
 

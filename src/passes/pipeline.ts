@@ -3,12 +3,24 @@
 
 import type { Graph } from '../ir/graph.ts';
 import { fixpoint, passContext, sequence, type Pass, type PassContext } from './pass.ts';
+import { biasFusion } from './simplify/bias-fusion.ts';
+import { constantFolding } from './simplify/const-fold.ts';
 import { deadCodeElimination } from './simplify/dce.ts';
 import { hardswishFusion } from './simplify/hardswish-fusion.ts';
+import { layerNormFusion } from './simplify/layer-norm-fusion.ts';
 
 export function defaultPipeline(): Pass {
-  // hardswish-fusion first: the fused op then joins conv/matmul epilogues in lowering.
-  return sequence('default', hardswishFusion, fixpoint(deadCodeElimination));
+  // const-fold first so weight-only chains become the constants the fusions look for; it is
+  // capped at 1M elements (and never grows a constant past its inputs) so bundles stay small.
+  // hardswish-fusion before lowering: the fused op then joins conv/matmul epilogues.
+  // bias-fusion repeats: conv -> mul -> add (decomposed BatchNorm) folds one step per round.
+  // DCE last drops the constants and nodes the others left behind.
+  return sequence('default',
+    constantFolding({ maxElements: 1 << 20 }),
+    hardswishFusion,
+    layerNormFusion,
+    fixpoint(biasFusion),
+    fixpoint(deadCodeElimination));
 }
 
 export function runPipeline(g: Graph, ctx: PassContext = passContext(), pass: Pass = defaultPipeline()): Graph {

@@ -96,7 +96,7 @@ describe.skipIf(noGpu)('anybit CLI on WebGPU', () => {
 
     const t = anybit('tune', bundle, '--budget', '30', '--candidates', '2', '--json');
     expect(t.code).toBe(0);
-    const tj = JSON.parse(t.stdout) as { selection: { tuned: number }; beforeMs: number; afterMs: number };
+    const tj = JSON.parse(t.stdout) as { selection: { tuned: number; candidatesTimed: number }; beforeMs: number; afterMs: number };
     expect(tj.selection.tuned).toBeGreaterThanOrEqual(1);
     expect(tj.selection.candidatesTimed).toBeGreaterThanOrEqual(2);
     const again = anybit('run', bundle, '--input', `x=${path.join(dir, 'x.npy')}`, '--output-dir', path.join(dir, 'out2'));

@@ -59,4 +59,18 @@ describe('constant folding', () => {
     expect(r.graph.nodes.map((n) => n.name)).toEqual(['mm']);
     expect(Array.from(r.graph.initializers.get(r.graph.nodes[0]?.inputs[1] as string)?.data ?? [])).toEqual([1, 0, 3, 0, 5, 0]);
   });
+
+  it('does not fold a constant that would outgrow its inputs (an outer-product broadcast)', () => {
+    const b = new GraphBuilder('g');
+    const x = b.input('x', 'f32', [64, 128]);
+    const col = b.initializer('col', tensor('f32', [64, 1], new Float32Array(64).fill(2)));
+    const row = b.initializer('row', tensor('f32', [1, 128], new Float32Array(128).fill(3)));
+    const small = b.initializer('small', tensor('f32', [8, 1], new Float32Array(8).fill(1)));
+    const big = b.op('add', [col, row], {}, { name: 'outer' });
+    b.output(b.op('mul', [x, big], {}, { name: 'use' }));
+    b.output(b.op('relu', [b.op('add', [small, row], {}, { name: 'outer_small' })], {}, { name: 'r' }));
+    const r = fold.run(b.build(), passContext(true));
+    // 64x128 = 8192 elements from 64 + 128 stays; 8x128 = 1024 is under the small-constant cap.
+    expect(r.graph.nodes.map((n) => n.name)).toEqual(['outer', 'use', 'r']);
+  });
 });

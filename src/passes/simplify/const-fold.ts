@@ -1,7 +1,9 @@
 // Constant folding: a node whose inputs are all initializers is evaluated once through its
 // op's float64 reference and replaced by an initializer (stored in the output's dtype, so f32
 // results round once). Nodes producing graph outputs, f16/packed results and results larger
-// than `maxElements` stay. Initializers left unused are for DCE to drop.
+// than `maxElements` stay, and so do results bigger than both `smallElements` and their largest
+// input (an expand/broadcast of a small constant would only grow the bundle). Initializers left
+// unused are for DCE to drop.
 
 import { isPacked } from '../../ir/dtype.ts';
 import type { Graph, Node } from '../../ir/graph.ts';
@@ -26,8 +28,9 @@ function storable(t: TensorType): boolean {
   return t.dtype === 'f32' || t.dtype === 'i32' || t.dtype === 'u32' || t.dtype === 'bool';
 }
 
-export function constantFolding(opts: { maxElements?: number } = {}): Pass {
+export function constantFolding(opts: { maxElements?: number; smallElements?: number } = {}): Pass {
   const cap = opts.maxElements ?? 1 << 22;
+  const small = opts.smallElements ?? 4096;
   return {
     name: 'const-fold',
     run(g: Graph) {
@@ -48,8 +51,9 @@ export function constantFolding(opts: { maxElements?: number } = {}): Pass {
         const def = getOp(n.op);
         const ins = n.inputs.filter((v) => v !== '');
         const types = n.outputs.map((o) => g.values.get(o));
+        const biggestIn = Math.max(...ins.map((v) => inits.get(v)?.data.length ?? 0));
         const foldable = def && ins.length > 0 && ins.every((v) => inits.has(v)) && !n.outputs.some((o) => outputs.has(o)) &&
-          types.every((t) => t && isConcrete(t.shape) && numel(t.shape) <= cap && storable(t));
+          types.every((t) => t && isConcrete(t.shape) && numel(t.shape) <= cap && (numel(t.shape) <= Math.max(small, biggestIn)) && storable(t));
         if (!foldable) {
           kept.push(n);
           continue;
