@@ -25,7 +25,7 @@ Exit codes: 0 ok, 1 bad input (model, shapes, files, bundle), 2 bad command line
 Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_DEBUG=1.`);
 
   program.command('compile')
-    .description('compile a model (.abir or .onnx) into a bundle directory')
+    .description('compile a model (.onnx, .abit with --weights, or .abir) into a bundle directory')
     .argument('<model>', 'model file')
     .requiredOption('-o, --output <dir>', 'bundle directory to write (replaced atomically)')
     .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
