@@ -5,36 +5,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../src/compile/compile.ts';
-import { interpret } from '../../src/interp/interpreter.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { numel } from '../../src/ir/shape.ts';
-import { tensor, type NdArray } from '../../src/ir/tensor.ts';
+import { tensor } from '../../src/ir/tensor.ts';
 import { Executor } from '../../src/runtime/executor.ts';
-import { compareOutputs } from '../../src/tuner/verify.ts';
 import { arbGraph, fcParams, inputsFor } from '../prop/arbitraries.ts';
 import { CNN_OP_KINDS } from '../prop/arbitraries-cnn.ts';
 import { CNN_OPS } from '../../src/ir/ops/cnn.ts';
 import { gpu, noGpu } from '../helpers/gpu.ts';
+import { compiledVsInterpreter } from '../helpers/compiled-vs-interp.ts';
 import { randomData } from '../helpers/kernel-check.ts';
 
-async function runBoth(g: Graph, inputs: Record<string, NdArray>): Promise<string[]> {
-  const ctx = await gpu();
-  const { bundle } = await compileGraph(g, { ctx });
-  const ex = await Executor.create(ctx, bundle);
-  try {
-    const got = await ex.run(new Map(Object.entries(inputs).map(([k, v]) => [k, Float32Array.from(v.data)])));
-    const want = interpret(g, inputs);
-    const problems: string[] = [];
-    for (const [name, ref] of want) {
-      const bad = compareOutputs(got.outputs.get(name) as Float32Array, ref.data);
-      if (bad) problems.push(`${name}: ${bad}`);
-    }
-    return problems;
-  } finally {
-    ex.destroy();
-  }
-}
+const runBoth = compiledVsInterpreter;
 
 function weight(b: GraphBuilder, name: string, shape: number[], seed: number, lo = -1, hi = 1): string {
   return b.initializer(name, tensor('f32', shape, randomData(numel(shape), seed, lo, hi)));

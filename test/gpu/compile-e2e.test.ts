@@ -6,32 +6,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildCnn, buildMlp } from '../../examples/models.ts';
 import { compileGraph } from '../../src/compile/compile.ts';
-import { interpret } from '../../src/interp/interpreter.ts';
 import { bindGraph } from '../../src/ir/bind.ts';
-import type { Graph } from '../../src/ir/graph.ts';
-import { ndarray, type NdArray } from '../../src/ir/tensor.ts';
-import { Executor } from '../../src/runtime/executor.ts';
-import { compareOutputs } from '../../src/tuner/verify.ts';
+import { ndarray } from '../../src/ir/tensor.ts';
 import { arbGraph, fcParams, inputsFor } from '../prop/arbitraries.ts';
 import { gpu, noGpu } from '../helpers/gpu.ts';
+import { compiledVsInterpreter } from '../helpers/compiled-vs-interp.ts';
 
-async function runBoth(g: Graph, inputs: Record<string, NdArray>): Promise<string[]> {
-  const ctx = await gpu();
-  const { bundle } = await compileGraph(g, { ctx, verifyPasses: true });
-  const ex = await Executor.create(ctx, bundle);
-  try {
-    const got = await ex.run(new Map(Object.entries(inputs).map(([k, v]) => [k, Float32Array.from(v.data)])));
-    const want = interpret(g, inputs);
-    const problems: string[] = [];
-    for (const [name, ref] of want) {
-      const bad = compareOutputs(got.outputs.get(name) as Float32Array, ref.data);
-      if (bad) problems.push(`${name}: ${bad}`);
-    }
-    return problems;
-  } finally {
-    ex.destroy();
-  }
-}
+const runBoth = compiledVsInterpreter;
 
 describe.skipIf(noGpu)('compiled graphs match the interpreter', () => {
   it('random graphs of every op kind', async () => {

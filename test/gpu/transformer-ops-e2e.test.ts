@@ -10,35 +10,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../src/compile/compile.ts';
 import { lowerGraph } from '../../src/compile/lower.ts';
-import { interpret } from '../../src/interp/interpreter.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { numel } from '../../src/ir/shape.ts';
-import { tensor, type NdArray } from '../../src/ir/tensor.ts';
+import { tensor } from '../../src/ir/tensor.ts';
 import { Executor } from '../../src/runtime/executor.ts';
 import { TuningDb } from '../../src/tuner/db.ts';
-import { compareOutputs } from '../../src/tuner/verify.ts';
 import { mulberry32, uniformF32 } from '../../src/util/random.ts';
 import { arbDim, fcParams, inputsFor } from '../prop/arbitraries.ts';
 import { gpu, noGpu } from '../helpers/gpu.ts';
+import { compiledVsInterpreter } from '../helpers/compiled-vs-interp.ts';
 
-/** Problems found comparing the compiled graph (knobs from `db` when given) with the interpreter. */
-async function runBoth(g: Graph, inputs: Record<string, NdArray>, db: TuningDb | null = null): Promise<string[]> {
-  const ctx = await gpu();
-  const { bundle } = await compileGraph(g, { ctx, db });
-  const ex = await Executor.create(ctx, bundle);
-  try {
-    const got = await ex.run(new Map(Object.entries(inputs).map(([k, v]) => [k, Float32Array.from(v.data)])));
-    const problems: string[] = [];
-    for (const [name, ref] of interpret(g, inputs)) {
-      const bad = compareOutputs(got.outputs.get(name) as Float32Array, ref.data);
-      if (bad) problems.push(`${name}: ${bad}`);
-    }
-    return problems;
-  } finally {
-    ex.destroy();
-  }
-}
+const runBoth = compiledVsInterpreter;
 
 /** Embedding lookup + one attention head + residual + layer_norm, then views, rms_norm, erf, a reduce. */
 function attentionBlock(T: number, D: number, V: number): Graph {
