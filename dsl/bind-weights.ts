@@ -1,10 +1,12 @@
 // Binds `param` declarations to checkpoint tensors by hierarchical name. Problems are
 // collected, not thrown: missing, mis-shaped and duplicate params at their declarations, and
 // every unused checkpoint tensor in one summary, so a run shows all mismatches at once.
+// Generated weights (`random:SEED`) are made for each declaration and have no unused tensors.
 
 import { diag, type Diagnostic, type Span } from '../src/diag/diagnostic.ts';
 import { numel } from '../src/ir/shape.ts';
 import { tensor, type Tensor } from '../src/ir/tensor.ts';
+import type { WeightSource } from '../src/weights/index.ts';
 
 const LIST_CAP = 12;
 
@@ -18,7 +20,11 @@ export class WeightBinder {
   private readonly problems: Diagnostic[] = [];
   private missing = 0;
 
-  constructor(private readonly ckpt: ReadonlyMap<string, Tensor> | null) {}
+  constructor(private readonly src: WeightSource | null) {}
+
+  private get ckpt(): ReadonlyMap<string, Tensor> | null {
+    return this.src && !('kind' in this.src) ? this.src : null;
+  }
 
   /**
    * The tensor for `key` as f32. Without a checkpoint, and after a missing/mis-shaped report,
@@ -31,6 +37,7 @@ export class WeightBinder {
       return null;
     }
     this.declared.add(key);
+    if (this.src && 'kind' in this.src) return this.src.tensor(key, shape);
     const zeros = tensor('f32', shape, new Float32Array(numel(shape)));
     if (!this.ckpt) return zeros;
     const t = this.ckpt.get(key);

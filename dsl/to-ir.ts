@@ -12,6 +12,7 @@ import { getOp, OP_TABLE } from '../src/ir/op-table.ts';
 import type { Dim } from '../src/ir/shape.ts';
 import { ndarray, tensor, type Tensor } from '../src/ir/tensor.ts';
 import type { Annotation, Arg, Callable, Expr, NamePattern, Stmt } from './ast.ts';
+import type { WeightSource } from '../src/weights/index.ts';
 import { WeightBinder } from './bind-weights.ts';
 import { renameOutputs } from './rename-outputs.ts';
 import { containsErr, describe, ERR, int, isAttrError, scalarArith, suggest, toAttr, type Val } from './values.ts';
@@ -23,8 +24,8 @@ export interface ElaborateOptions {
   readonly set?: Readonly<Record<string, number>>;
   /** Concrete input shapes; their symbolic dims become integers usable in arithmetic. */
   readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
-  /** Checkpoint tensors by hierarchical name; absent = zero-filled params (for tests). */
-  readonly weights?: ReadonlyMap<string, Tensor>;
+  /** Checkpoint tensors by hierarchical name, or generated weights; absent = zero-filled params (for tests). */
+  readonly weights?: WeightSource;
 }
 
 export interface AnnotationRecord { readonly name: string; readonly args: Readonly<Record<string, AttrValue>> }

@@ -29,7 +29,7 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .argument('<model>', 'model file')
     .requiredOption('-o, --output <dir>', 'bundle directory to write (replaced atomically)')
     .option('--input <NAME=DIMxDIM>', 'bind an input shape (repeatable)', collect, [])
-    .option('--weights <file>', '.abit: checkpoint to bind params from (.pth, .safetensors, .npz, .npy, llama2.c .bin)')
+    .option('--weights <file>', '.abit: checkpoint to bind params from (.pth, .safetensors, .npz, .npy, llama2.c .bin), or random:SEED')
     .option('--set <NAME=VALUE>', '.abit: override a model parameter (repeatable)', collect, [])
     .option('--tune', 'autotune kernels on this device before emitting')
     .option('--budget <seconds>', 'tuning time budget', '120')

@@ -12,7 +12,7 @@ import { readNpy } from '../io/npy.ts';
 import type { BundleData, IoSpec } from '../runtime/manifest.ts';
 import { UserError } from './errors.ts';
 import { loadAbitModel } from '../../dsl/program.ts';
-import { loadCheckpoint } from '../weights/index.ts';
+import { openWeights } from '../weights/index.ts';
 import { decodePng } from '../io/png.ts';
 
 /** Reads a model by extension; `inputShapes` lets ONNX Shape-driven subgraphs fold at import. */
@@ -36,7 +36,7 @@ function loadAbit(file: string, inputShapes: Readonly<Record<string, readonly nu
     if (!m) throw new UserError(`--set '${s}': expected NAME=NUMBER (e.g. blocks=4)`);
     set[m[1] as string] = Number(m[2]);
   }
-  const weights = o.weights !== undefined ? loadCheckpoint(o.weights) : undefined;
+  const weights = o.weights !== undefined ? openWeights(o.weights) : undefined;
   return loadAbitModel(file, { set, inputShapes, ...(weights ? { weights } : {}) }).graph;
 }
 
