@@ -198,4 +198,11 @@ export interface ConvTranspose2dProblem {
   readonly epilogue: Epilogue;
 }
 
-export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem | ReduceProblem | RowNormProblem | GatherProblem | Pool2dProblem | ResizeProblem | IndexMapProblem | BatchNormProblem | ConvTranspose2dProblem;
+/**
+ * Weight-only quantized matmul: out[M, N] = epilogue(A · dequant(W)^T + bias), W[N, K] packed as
+ * in src/quant/format.ts. Inputs in order: A f32 [M, K] row-major, words (array<u32>), scales
+ * f32 [N, G], zeros f32 [N, G] (G = ceil(K / group)), then bias f32 [N] when `bias`.
+ */
+export interface MatmulNBitsProblem { readonly kind: 'matmul-nbits'; readonly M: number; readonly N: number; readonly K: number; readonly bits: number; readonly group: number; readonly layout: 'dense' | 'planes'; readonly bias: boolean; readonly epilogue: Epilogue }
+
+export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem | ReduceProblem | RowNormProblem | GatherProblem | Pool2dProblem | ResizeProblem | IndexMapProblem | BatchNormProblem | ConvTranspose2dProblem | MatmulNBitsProblem;

@@ -3,7 +3,8 @@
 // llama2.c BPE tokenizer, scored on its own from BOS, truncated to 512 tokens. Reference:
 // 1.4314 nats/token (9,618). On WebGPU, lengths are padded up to a bucket (64/128/256/512) so
 // only four bundles are compiled; the causal mask keeps trailing padding out of real rows.
-// Usage: npx tsx scripts/llama-nll.ts [--paragraphs 100] [--gpu]
+// With --bits N the matmul weights are quantized first (default policy; --rtn, --bit-balance).
+// Usage: npx tsx scripts/llama-nll.ts [--paragraphs 100] [--gpu] [--bits N [--rtn] [--bit-balance]]
 
 import { readFileSync } from 'node:fs';
 import { loadAbitModel } from '../dsl/program.ts';
@@ -13,11 +14,18 @@ import { Executor } from '../src/runtime/executor.ts';
 import { interpret } from '../src/interp/interpreter.ts';
 import { ndarray } from '../src/ir/tensor.ts';
 import { loadCheckpoint } from '../src/weights/index.ts';
+import { passContext } from '../src/passes/pass.ts';
+import { defaultPipeline, runPipeline } from '../src/passes/pipeline.ts';
+import type { QuantizeOptions } from '../src/passes/quantize/quantize-pass.ts';
 import { llamaInputs } from './llama-generate.ts';
 
 const V = 512;
 const args = process.argv.slice(2);
 const count = Number(args[args.indexOf('--paragraphs') + 1] ?? 100) || 100;
+const bitsAt = args.indexOf('--bits');
+const quantize: QuantizeOptions | undefined = bitsAt < 0 ? undefined : {
+  bits: Number(args[bitsAt + 1]), ...(args.includes('--rtn') ? { method: 'rtn' as const } : {}), ...(args.includes('--bit-balance') ? { bitBalance: true } : {}),
+};
 
 function tokenizer(file: string): { ids: Map<string, number>; scores: number[]; words: string[] } {
   const b = readFileSync(file);
@@ -69,12 +77,12 @@ async function logitsOf(ids: readonly number[], T: number): Promise<Float32Array
   if (!ctx) {
     const { graph } = loadAbitModel('examples/llama.abit', { weights, inputShapes: shapes });
     const ins = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, ndarray(v.shape, v.data)]));
-    return interpret(graph, ins).get('logits')?.data as Float64Array;
+    return interpret(quantize ? runPipeline(graph, passContext(), defaultPipeline(quantize)) : graph, ins).get('logits')?.data as Float64Array;
   }
   let ex = executors.get(T);
   if (!ex) {
     const { graph } = loadAbitModel('examples/llama.abit', { weights, inputShapes: shapes });
-    ex = await Executor.create(ctx, (await compileGraph(graph, { ctx, inputShapes: shapes })).bundle);
+    ex = await Executor.create(ctx, (await compileGraph(graph, { ctx, inputShapes: shapes, ...(quantize ? { quantize } : {}) })).bundle);
     executors.set(T, ex);
   }
   return (await ex.run(new Map(Object.entries(inputs).map(([k, v]) => [k, v.data])))).outputs.get('logits') as Float32Array;

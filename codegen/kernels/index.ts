@@ -18,6 +18,8 @@ import { resizeTemplate } from './resize.ts';
 import { gatherTemplate } from './gather.ts';
 import { reduceTemplate } from './reduce.ts';
 import { rowNormTemplate } from './row-norm.ts';
+import { matmulNBitsGemvTemplate } from './matmul-nbits-gemv.ts';
+import { matmulNBitsGemmTemplate } from './matmul-nbits-gemm.ts';
 
 const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> = {
   elementwise: [elementwiseTemplate],
@@ -34,6 +36,8 @@ const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> =
   reduce: [reduceTemplate],
   'row-norm': [rowNormTemplate],
   gather: [gatherTemplate],
+  // gemv first: it rejects (valid) problems of more than 8 rows, which the tiled gemm serves.
+  'matmul-nbits': [matmulNBitsGemvTemplate, matmulNBitsGemmTemplate],
 };
 
 export const KERNELS: ReadonlyMap<string, AnyKernelTemplate> = new Map(

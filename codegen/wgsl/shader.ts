@@ -1,7 +1,7 @@
 // Shader builder and the one home of index arithmetic: binding declarations per the template
 // convention (inputs read-only, outputs read_write, then one uniform block), literals, dispatch
-// folding, and flat-index -> strided-offset functions with shapes baked in as constants.
-// Everything is f32 storage; all sizes must fit u32. Packed-bit accessors are not here yet.
+// folding, flat-index -> strided-offset functions with shapes baked in (packed-bit ones: packed.ts).
+// Storage is f32 unless ShaderIo.inputTypes says otherwise; all sizes must fit u32.
 
 import type { Uniform } from '../kernel.ts';
 import { uniformStructWgsl } from './uniforms.ts';
@@ -111,6 +111,8 @@ export interface HelperSink {
 export interface ShaderIo {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** Element type per input (default f32), e.g. 'u32' for packed words; indices match `inputs`. */
+  readonly inputTypes?: readonly string[];
   readonly uniforms?: readonly Uniform[];
 }
 
@@ -143,7 +145,7 @@ export class ShaderBuilder implements HelperSink {
   bindings(): string {
     const lines: string[] = [];
     let b = 0;
-    for (const n of this.io.inputs) lines.push(`@group(0) @binding(${b++}) var<storage, read> ${n}: array<f32>;`);
+    this.io.inputs.forEach((n, i) => lines.push(`@group(0) @binding(${b++}) var<storage, read> ${n}: array<${this.io.inputTypes?.[i] ?? 'f32'}>;`));
     for (const n of this.io.outputs) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> ${n}: array<f32>;`);
     const u = this.io.uniforms ?? [];
     if (u.length) {

@@ -14,6 +14,8 @@ import { gpu, type Out } from './context.ts';
 import { graphOfBundle, loadModel, parseShapeSpecs } from './model-io.ts';
 import { progressBar } from './progress.ts';
 import type { Graph } from '../ir/graph.ts';
+import type { QuantizeOptions } from '../passes/quantize/quantize-pass.ts';
+import { compressionRatio, layerLabel, quantLayers, quantizeOptionsOf, type QuantFlags } from './quant-cli.ts';
 
 function budgetOf(s: string): number {
   const b = Number(s);
@@ -27,12 +29,12 @@ function candidatesOf(s: string): number {
   return n;
 }
 
-async function build(g: Graph, inputShapes: Record<string, number[]>, ctx: GpuContext | null, o: { tune: boolean; budget: number; candidates: number; db?: string | undefined; force?: boolean }, out: Out): Promise<CompileResult> {
+async function build(g: Graph, inputShapes: Record<string, number[]>, ctx: GpuContext | null, o: { tune: boolean; budget: number; candidates: number; db?: string | undefined; force?: boolean; quantize?: QuantizeOptions | undefined }, out: Out): Promise<CompileResult> {
   const db = ctx ? TuningDb.open(o.db ?? defaultDbPath(ctx.fingerprint), ctx.fingerprint) : null;
   const bar = progressBar(!out.json, 'tuning');
   try {
     return await compileGraph(g, {
-      inputShapes, ctx, db,
+      inputShapes, ctx, db, ...(o.quantize ? { quantize: o.quantize } : {}),
       tune: o.tune ? { budgetSec: o.budget, maxCandidates: o.candidates, force: !!o.force, onProgress: (d, t, l) => bar.update(d, t, l) } : null,
     });
   } finally {
@@ -53,19 +55,23 @@ function summary(r: CompileResult, dir: string, ms: number): Record<string, unkn
   };
 }
 
-export async function cmdCompile(model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean; weights?: string; set?: string[] }, out: Out): Promise<void> {
+export async function cmdCompile(model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean; weights?: string; set?: string[] } & QuantFlags, out: Out): Promise<void> {
   const t0 = performance.now();
   const budget = budgetOf(o.budget);
   const shapes = parseShapeSpecs(o.input);
+  const quantize = quantizeOptionsOf(o);
   const g = await loadModel(model, shapes, { weights: o.weights, set: o.set });
   const ctx = await gpu(!o.tune);
-  const r = await build(g, shapes, ctx, { tune: !!o.tune, budget, candidates: candidatesOf(o.candidates), db: o.db }, out);
+  const r = await build(g, shapes, ctx, { tune: !!o.tune, budget, candidates: candidatesOf(o.candidates), db: o.db, quantize }, out);
   await save(o.output, r);
   const s = summary(r, o.output, performance.now() - t0);
   out.log(`compiled ${r.graph.name}: ${s.nodes} nodes -> ${s.dispatches} dispatches (${s.kernels} kernels), weights ${s.weightBytes} B, activations ${s.activationBytes} B (unplanned ${s.unplannedActivationBytes} B)`);
   out.log(`kernels: ${r.selection.fromDb} tuned from the database, ${r.selection.defaults} defaults${o.tune ? `; tuned ${r.selection.tuned} problems (${r.selection.candidatesTimed} candidates timed, ${r.selection.candidatesRejected} rejected)` : ''}`);
+  const layers = quantLayers(r.graph);
+  const cr = compressionRatio(r.graph, r.bundle.manifest);
+  if (quantize) out.log(`quantized ${layers.length} layer(s) (${[...new Set(layers.map(layerLabel))].join(', ') || 'none eligible'}); weights ${cr.bytes} B vs ${cr.floatBytes} B float (${cr.ratio.toFixed(2)}x smaller)`);
   out.log(`wrote ${o.output} in ${s.compileMs} ms`);
-  out.result(s);
+  out.result(quantize ? { ...s, quantized: layers, compression: cr } : s);
 }
 
 async function latency(ctx: GpuContext, dir: string, runs: number): Promise<number> {

@@ -1,7 +1,8 @@
 // `anybit inspect`: for a model, the IR text plus a per-layer table (op, output type,
-// parameters, FLOPs, bytes); for a bundle directory, its dispatches with template and knobs.
+// parameters, FLOPs, bytes); for a bundle directory, its dispatches with template and knobs,
+// and for quantized bundles the per-layer bits and the weight compression ratio.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { bindGraph } from '../ir/bind.ts';
 import { getOp } from '../ir/op-table.ts';
@@ -11,6 +12,8 @@ import type { TensorType } from '../ir/tensor.ts';
 import { loadBundle } from '../runtime/bundle-loader.ts';
 import type { Out } from './context.ts';
 import { loadModel, parseShapeSpecs } from './model-io.ts';
+import { parseGraph } from '../ir/parse.ts';
+import { compressionRatio, layerLabel, quantLayers } from './quant-cli.ts';
 
 export async function cmdInspect(p: string, o: { input: string[] }, out: Out): Promise<void> {
   if (existsSync(p) && statSync(p).isDirectory()) return inspectBundle(p, out);
@@ -44,5 +47,13 @@ async function inspectBundle(dir: string, out: Out): Promise<void> {
   for (const d of m.dispatches) {
     out.log(`  ${d.nodes.join('+').padEnd(28)} ${d.template.padEnd(20)} wg=${d.workgroups.join('x').padEnd(12)} ${JSON.stringify(d.knobs)}`);
   }
-  out.result(m);
+  // Quantized layers are read from the bundle's graph (weights elided: only attrs are needed).
+  const abir = path.join(dir, 'model.abir');
+  const g = existsSync(abir) ? parseGraph(readFileSync(abir, 'utf8'), { file: abir, elided: 'zeros' }) : null;
+  const layers = g ? quantLayers(g) : [];
+  if (!g || !layers.length) return out.result(m);
+  const cr = compressionRatio(g, m);
+  out.log(`quantized layers: ${layers.length}; weights ${cr.bytes} B vs ${cr.floatBytes} B as f32 (compression ${cr.ratio.toFixed(2)}x)`);
+  for (const l of layers) out.log(`  ${l.node.padEnd(28)} ${layerLabel(l).padEnd(16)} [${l.N}x${l.K}] ${l.layout}`);
+  out.result({ ...m, quantized: layers, compression: cr });
 }

@@ -8,6 +8,7 @@ import { cmdRun } from './cmd-run.ts';
 import { cmdInspect } from './cmd-inspect.ts';
 import { cmdExport } from './cmd-export.ts';
 import { makeOut } from './context.ts';
+import type { QuantFlags } from './quant-cli.ts';
 import { releaseDevice } from '../runtime/device.ts';
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -35,8 +36,16 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .option('--budget <seconds>', 'tuning time budget', '120')
     .option('--candidates <n>', 'most candidates tried per template and kernel', '12')
     .option('--db <file>', 'tuning database (default: per device under ~/.cache/anybit/tuning)')
+    .option('--bits <n>', 'quantize matmul/gemm weights to N bits (1..8; conv layers stay float)')
+    .option('--group <g>', 'with --bits: group size along K (default 128; 0 = per output channel)')
+    .option('--method <m>', 'with --bits: rtn or mse (clipping search, default)')
+    .option('--asym', 'with --bits: asymmetric (zero point) quantization (default below 4 bits)')
+    .option('--sym', 'with --bits: symmetric quantization (default at 4+ bits)')
+    .option('--bit-balance', 'with --bits 2: symmetric 5-level grid {-2..2} in 3-bit codes')
+    .option('--layout <l>', 'with --bits: packed layout dense (default) or planes')
+    .option('--keep <pattern>', 'with --bits: layers (node or weight name; * and ? globs) that stay float (repeatable)', collect, [])
     .option('--json', 'print a JSON summary')
-    .action(async (model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean; weights?: string; set: string[] }) => {
+    .action(async (model: string, o: { output: string; input: string[]; tune?: boolean; budget: string; candidates: string; db?: string; json?: boolean; weights?: string; set: string[] } & QuantFlags) => {
       await cmdCompile(model, o, makeOut(!!o.json));
     });
 

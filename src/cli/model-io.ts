@@ -98,8 +98,9 @@ export async function graphOfBundle(dir: string, bundle: BundleData): Promise<Gr
   for (const w of bundle.manifest.weights.tensors) {
     const t = inits.get(w.name);
     if (!t) continue;
-    const data = new Float32Array(bundle.weights.buffer.slice(bundle.weights.byteOffset + w.offset, bundle.weights.byteOffset + w.offset + w.bytes));
-    inits.set(w.name, tensor('f32', t.shape, data));
+    const raw = bundle.weights.buffer.slice(bundle.weights.byteOffset + w.offset, bundle.weights.byteOffset + w.offset + w.bytes);
+    // Packed quantized words travel as raw u32; every other weight is stored as f32.
+    inits.set(w.name, t.dtype === 'u32' ? tensor('u32', t.shape, new Uint32Array(raw)) : tensor('f32', t.shape, new Float32Array(raw)));
   }
   return { ...g, initializers: inits };
 }

@@ -12,7 +12,8 @@ import { verifyGraph } from '../ir/verify.ts';
 import { selectKernels, type SelectionReport, type TuneOptions } from '../tuner/index.ts';
 import type { TuningDb } from '../tuner/db.ts';
 import { passContext } from '../passes/pass.ts';
-import { runPipeline } from '../passes/pipeline.ts';
+import { defaultPipeline, runPipeline } from '../passes/pipeline.ts';
+import type { QuantizeOptions } from '../passes/quantize/quantize-pass.ts';
 import { emitBundle } from './emit.ts';
 import { lowerGraph, type Lowered } from './lower.ts';
 
@@ -31,6 +32,8 @@ export interface CompileOptions {
   readonly tune?: TuneOptions | null;
   /** Verify the graph after every pass (tests turn this on). */
   readonly verifyPasses?: boolean;
+  /** Weight-only quantization of matmul/gemm weights (none when absent). */
+  readonly quantize?: QuantizeOptions;
 }
 
 export interface CompileResult {
@@ -50,7 +53,7 @@ export async function compileGraph(source: Graph, opts: CompileOptions = {}): Pr
     throw new CompileError(`inputs with unbound dims: ${desc}; give their shapes with --input NAME=DIMxDIM`);
   }
   const ctxPasses = passContext(opts.verifyPasses ?? false);
-  const optimized = runPipeline(graph, ctxPasses);
+  const optimized = runPipeline(graph, ctxPasses, defaultPipeline(opts.quantize));
   const passErrors = ctxPasses.diag.filter((d) => d.severity === 'error');
   if (passErrors.length) throw new CompileError(passErrors.map((d) => `${d.pass}${d.node ? ` (node '${d.node}')` : ''}: ${d.message}`).join('\n'));
   const lowered = lowerGraph(optimized);

@@ -1,13 +1,13 @@
 // Assembles a bundle from lowered kernels and the chosen (template, knobs) per kernel:
-// WGSL deduplicated by source, activations placed by the liveness planner, f32 weights packed
-// into one aligned blob, and the manifest. Pure: no GPU needed.
+// WGSL deduplicated by source, activations placed by the liveness planner, weights (f32, or raw
+// u32 words for packed quantized weights) in one aligned blob, and the manifest. Pure: no GPU needed.
 
 import type { AnyKernelTemplate, DeviceInfo, Knobs } from '../../codegen/kernel.ts';
 import { emitSource } from '../../codegen/kernels/index.ts';
 import type { Graph } from '../ir/graph.ts';
 import { getOp } from '../ir/op-table.ts';
 import { isConcrete, numel } from '../ir/shape.ts';
-import type { TensorType } from '../ir/tensor.ts';
+import type { Tensor, TensorType } from '../ir/tensor.ts';
 import type { DeviceFingerprint } from '../runtime/device.ts';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, WEIGHT_ALIGNMENT, type BundleData, type DispatchSpec, type IoSpec, type Manifest, type TensorRef } from '../runtime/manifest.ts';
 import { planBuffers, type Lifetime } from '../runtime/planner.ts';
@@ -39,6 +39,12 @@ function f32Bytes(g: Graph, v: string): number {
   return numel(t.shape) * 4;
 }
 
+/** An initializer's bytes in weights.bin: u32 (packed quantized words) raw, everything else as f32. */
+function weightBytes(t: Tensor): Uint8Array {
+  if (t.dtype === 'u32') return new Uint8Array(Uint32Array.from(t.data).buffer);
+  return new Uint8Array(Float32Array.from(tensorToNd(t).data).buffer);
+}
+
 export function emitBundle(g: Graph, lowered: Lowered, choices: readonly KernelChoice[], dev: DeviceInfo, tunedFor: DeviceFingerprint | null): BundleData {
   const storage = (v: string): string => lowered.aliases.get(v) ?? v;
 
@@ -49,15 +55,14 @@ export function emitBundle(g: Graph, lowered: Lowered, choices: readonly KernelC
   const used = new Set<string>([...lowered.kernels.flatMap((k) => k.inputs.map(storage)), ...g.outputs.map(storage)]);
   for (const [name, t] of g.initializers) {
     if (!used.has(name)) continue;
-    const bytes = numel(t.shape) * 4;
+    const bytes = numel(t.shape) * 4; // f32 and u32 alike
     weightRefs.set(name, { buffer: -1, offset: wBytes, bytes });
     weightTensors.push({ name, offset: wBytes, bytes, shape: t.shape });
     wBytes = Math.ceil((wBytes + bytes) / WEIGHT_ALIGNMENT) * WEIGHT_ALIGNMENT;
   }
   const weights = new Uint8Array(wBytes);
   for (const wt of weightTensors) {
-    const nd = tensorToNd(g.initializers.get(wt.name) as never);
-    weights.set(new Uint8Array(Float32Array.from(nd.data).buffer), wt.offset);
+    weights.set(weightBytes(g.initializers.get(wt.name) as Tensor), wt.offset);
   }
 
   // Activations: graph inputs and kernel outputs, with lifetimes over dispatch steps.

@@ -11,6 +11,7 @@ import { convParams } from '../ir/ops/conv.ts';
 import { transposePerm } from '../ir/ops/layout.ts';
 import { lowerReduceFamily } from './lower-reduce.ts';
 import { lowerCnnNode } from './lower-cnn.ts';
+import { lowerQuantNode } from './lower-quant.ts';
 import { broadcastShapes, broadcastStrides, isConcrete, numel } from '../ir/shape.ts';
 
 export interface KernelInstance {
@@ -80,6 +81,11 @@ export function lowerGraph(g: Graph): Lowered {
     const cnn = lowerCnnNode(node, { shapeOf: (v) => shapeOf(g, v), epilogueFrom });
     if (cnn) {
       cnn.forEach(emit);
+      continue;
+    }
+    const quant = lowerQuantNode(node, { shapeOf: (v) => shapeOf(g, v), epilogueFrom });
+    if (quant) {
+      emit(quant);
       continue;
     }
     if (node.op === 'reshape') {

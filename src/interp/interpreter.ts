@@ -16,6 +16,7 @@ export function tensorToNd(t: Tensor): NdArray {
     return out;
   }
   if (isPacked(t.dtype) && t.dtype.quant) throw new Error('interpreter: quantized tensors need a dequantize node');
+  // i32/u32 (e.g. matmul_nbits' packed words) are exact in float64: ops read them back as integers.
   return ndarray(t.shape, t.data);
 }
 

@@ -8,18 +8,21 @@ import { constantFolding } from './simplify/const-fold.ts';
 import { deadCodeElimination } from './simplify/dce.ts';
 import { hardswishFusion } from './simplify/hardswish-fusion.ts';
 import { layerNormFusion } from './simplify/layer-norm-fusion.ts';
+import { quantizePass, type QuantizeOptions } from './quantize/quantize-pass.ts';
 
-export function defaultPipeline(): Pass {
+export function defaultPipeline(quantize?: QuantizeOptions): Pass {
   // const-fold first so weight-only chains become the constants the fusions look for; it is
   // capped at 1M elements (and never grows a constant past its inputs) so bundles stay small.
   // hardswish-fusion before lowering: the fused op then joins conv/matmul epilogues.
   // bias-fusion repeats: conv -> mul -> add (decomposed BatchNorm) folds one step per round.
+  // quantize (only when asked) after bias-fusion, so fused biases ride along into matmul_nbits.
   // DCE last drops the constants and nodes the others left behind.
   return sequence('default',
     constantFolding({ maxElements: 1 << 20 }),
     hardswishFusion,
     layerNormFusion,
     fixpoint(biasFusion),
+    ...(quantize ? [quantizePass(quantize)] : []),
     fixpoint(deadCodeElimination));
 }
 

@@ -23,6 +23,12 @@ export function referenceFor(sub: Graph, seed = 1234): Reference {
   const inputs = sub.inputs.map((name) => {
     const shape = sub.values.get(name)?.shape ?? [];
     if (!isConcrete(shape)) throw new Error(`verify: input '${name}' has a symbolic shape`);
+    if (sub.values.get(name)?.dtype === 'u32') {
+      // Packed quantized words: random bit patterns, uploaded as raw bytes (an f32 view of them).
+      const words = Uint32Array.from({ length: numel(shape) }, () => Math.floor(rand() * 2 ** 32) >>> 0);
+      env.set(name, ndarray(shape, words));
+      return new Float32Array(words.buffer);
+    }
     const data = uniformF32(numel(shape), rand);
     env.set(name, ndarray(shape, data));
     return data;

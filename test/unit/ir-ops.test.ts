@@ -247,6 +247,8 @@ describe('builder errors name the node', () => {
     for (const o of ['reduce_sum', 'reduce_mean', 'reduce_max', 'softmax', 'log_softmax', 'layer_norm', 'rms_norm', 'gather', 'squeeze', 'unsqueeze', 'flatten', 'identity', 'cast']) tested.add(o);
     // Hand-checked in cnn-ops.test.ts.
     for (const o of ['max_pool2d', 'avg_pool2d', 'global_avg_pool', 'resize', 'depth_to_space', 'pad', 'slice', 'concat', 'split', 'batch_norm', 'conv_transpose2d']) tested.add(o);
+    // Hand-checked in matmul-nbits-op.test.ts.
+    tested.add('matmul_nbits');
     expect([...OP_TABLE.keys()].filter((o) => !tested.has(o))).toEqual([]);
   });
 });
