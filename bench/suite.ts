@@ -1,7 +1,7 @@
 // The benchmark suite: our kernels against onnxruntime-node (webgpu and cpu providers) on the
 // same adapter, in the same run, with the same inputs, warm-up and synchronisation (inputs in
 // host memory, outputs read back). Every contender's output is checked before its time counts.
-//   npx tsx bench/suite.ts [--quick] [--only NAME]
+//   npx tsx bench/suite.ts [--quick] [--only NAME] [--no-models]
 // Writes bench/results/<device>.md and .json.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { summarize } from '../src/tuner/measure.ts';
 import { TuningDb, defaultDbPath } from '../src/tuner/index.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { matmulModel } from './onnx-models.ts';
+import { benchModels, modelRow, type ModelRow } from './models.ts';
 import { measureRoofline, type Roofline } from './roofline.ts';
 
 interface Contender {
@@ -111,7 +112,7 @@ async function matmulRow(ctx: GpuContext, db: TuningDb, M: number, K: number, N:
   return { case: `matmul f32 ${M}x${K} · ${K}x${N}`, flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + M * N), contenders };
 }
 
-function report(device: string, roof: Roofline, rows: readonly Row[], skipped: readonly string[]): string {
+function report(device: string, roof: Roofline, rows: readonly Row[], models: readonly ModelRow[], skipped: readonly string[]): string {
   const lines = [
     `# Benchmarks on ${device}`, '',
     `Date ${new Date().toISOString().slice(0, 10)}; node ${process.version}; onnxruntime-node ${ort.env.versions.node}; ${os.cpus().length} CPU cores.`,
@@ -127,6 +128,18 @@ function report(device: string, roof: Roofline, rows: readonly Row[], skipped: r
       const gbs = r.bytes / (c.medianMs * 1e6);
       const ratio = ours && c !== ours ? (ours.medianMs / c.medianMs).toFixed(2) : '';
       lines.push(`| ${r.case} | ${c.name} | ${c.medianMs.toFixed(2)} | ${c.spreadMs.toFixed(2)} | ${c.gpuMs?.toFixed(2) ?? ''} | ${c.firstMs.toFixed(0)} | ${gbs.toFixed(2)} | ${((100 * gbs) / roof.copyGBs).toFixed(0)}% | ${(r.flops / (ms * 1e6)).toFixed(1)} | ${ratio} |`);
+    }
+  }
+  if (models.length) {
+    lines.push('', '## Models', '', 'Same input for every contender; each output checked against onnxruntime-node CPU (max|Δ| ≤ 1e-3·max|ref|) before its time counts. First run = compile (ours) or session creation (ort) + first inference.', '',
+      '| model | contender | median ms | spread ms | gpu ms | first run ms | peak buffer bytes | rel. error | ours / it |', '|---|---|---|---|---|---|---|---|---|');
+    for (const m of models) {
+      const ours = m.contenders.find((c) => c.name === 'anybit');
+      for (const c of m.contenders) {
+        const ratio = ours && c !== ours ? (ours.medianMs / c.medianMs).toFixed(2) : '';
+        lines.push(`| ${m.model} | ${c.name} | ${c.medianMs.toFixed(1)} | ${c.spreadMs.toFixed(1)} | ${c.gpuMs?.toFixed(1) ?? ''} | ${c.firstMs.toFixed(0)} | ${c.peakBytes ?? ''} | ${c.relErr.toExponential(1)} | ${ratio} |`);
+      }
+      if (m.error) lines.push(`| ${m.model} | note | ${m.error} | | | | | | |`);
     }
   }
   if (skipped.length) lines.push('', 'Skipped:', ...skipped.map((s) => `- ${s}`));
@@ -156,10 +169,23 @@ for (const [name, M, K, N] of shapes) {
   rows.push(row);
   for (const c of row.contenders) console.log(`${row.case.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(2).padStart(9)} ms  err ${c.maxErr.toExponential(1)}`);
 }
+const models: ModelRow[] = [];
+if (!args.includes('--no-models')) {
+  for (const [name, source] of benchModels(quick)) {
+    if (only && !name.includes(only)) continue;
+    try {
+      const m = await modelRow(ctx, db, name, await source(), quick ? 3 : 5);
+      models.push(m);
+      for (const c of m.contenders) console.log(`${name.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(1).padStart(9)} ms  first ${c.firstMs.toFixed(0)} ms`);
+    } catch (e) {
+      skipped.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+}
 const dir = path.resolve('bench/results');
 mkdirSync(dir, { recursive: true });
 const device = ctx.fingerprint.id;
-writeFileSync(path.join(dir, `${device}.json`), `${JSON.stringify({ date: new Date().toISOString(), device: ctx.fingerprint, versions: { node: process.version, ort: ort.env.versions.node }, roofline: roof, rows, skipped }, null, 1)}\n`);
-writeFileSync(path.join(dir, `${device}.md`), report(`${ctx.fingerprint.description} (${device})`, roof, rows, skipped));
+writeFileSync(path.join(dir, `${device}.json`), `${JSON.stringify({ date: new Date().toISOString(), device: ctx.fingerprint, versions: { node: process.version, ort: ort.env.versions.node }, roofline: roof, rows, models, skipped }, null, 1)}\n`);
+writeFileSync(path.join(dir, `${device}.md`), report(`${ctx.fingerprint.description} (${device})`, roof, rows, models, skipped));
 console.log(`wrote bench/results/${device}.md`);
 await releaseDevice();
