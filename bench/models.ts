@@ -44,10 +44,15 @@ function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
   return out.length === ref.length ? d / m : Infinity;
 }
 
-async function timed(repeats: number, run: () => Promise<{ out: Float32Array; gpuMs?: number | null }>): Promise<{ out: Float32Array; firstMs: number; medianMs: number; spreadMs: number; gpuMs: number | null }> {
+/**
+ * First run (timed on its own), `check` on its output before anything is timed further, one
+ * more warm-up, then `repeats` timed runs: median and spread of wall time, median GPU time.
+ */
+export async function timed(repeats: number, run: () => Promise<{ out: Float32Array; gpuMs?: number | null }>, check: (out: Float32Array) => void = () => undefined): Promise<{ out: Float32Array; firstMs: number; medianMs: number; spreadMs: number; gpuMs: number | null }> {
   const t0 = performance.now();
   const first = await run();
   const firstMs = performance.now() - t0;
+  check(first.out);
   await run();
   const wall: number[] = [];
   const gpu: number[] = [];

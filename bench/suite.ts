@@ -13,11 +13,10 @@ import { GraphBuilder } from '../src/ir/builder.ts';
 import { tensor } from '../src/ir/tensor.ts';
 import { acquireDevice, releaseDevice, type GpuContext } from '../src/runtime/device.ts';
 import { Executor } from '../src/runtime/executor.ts';
-import { summarize } from '../src/tuner/measure.ts';
 import { TuningDb, defaultDbPath } from '../src/tuner/index.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { matmulModel } from './onnx-models.ts';
-import { benchModels, modelRow, type ModelRow } from './models.ts';
+import { benchModels, modelRow, timed, type ModelRow } from './models.ts';
 import { measureRoofline, type Roofline } from './roofline.ts';
 
 interface Contender {
@@ -59,20 +58,12 @@ function sampledError(x: Float32Array, w: Float32Array, y: Float32Array, M: numb
 }
 
 async function timeRuns(run: () => Promise<{ out: Float32Array; gpuMs?: number | null }>, check: (y: Float32Array) => number): Promise<Omit<Contender, 'name' | 'firstMs' | 'peakBytes'>> {
-  const first = await run();
-  const maxErr = check(first.out);
-  if (!(maxErr <= 1e-3)) throw new Error(`output check failed: relative error ${maxErr}`);
-  await run();
-  const wall: number[] = [];
-  const gpu: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    const t0 = performance.now();
-    const r = await run();
-    wall.push(performance.now() - t0);
-    if (r.gpuMs != null) gpu.push(r.gpuMs);
-  }
-  const s = summarize(wall);
-  return { medianMs: s.medianMs, spreadMs: s.spreadMs, gpuMs: gpu.length ? summarize(gpu).medianMs : null, maxErr };
+  let maxErr = NaN;
+  const r = await timed(REPEATS, run, (out) => {
+    maxErr = check(out);
+    if (!(maxErr <= 1e-3)) throw new Error(`output check failed: relative error ${maxErr}`);
+  });
+  return { medianMs: r.medianMs, spreadMs: r.spreadMs, gpuMs: r.gpuMs, maxErr };
 }
 
 async function matmulRow(ctx: GpuContext, db: TuningDb, M: number, K: number, N: number): Promise<Row> {

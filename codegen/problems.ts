@@ -46,9 +46,8 @@ export interface MatmulProblem {
   readonly epilogue: Epilogue;
 }
 
-/** NCHW conv2d; inputs X, W[M, C/group, kH, kW] and, when `bias`, B[M]. */
-export interface Conv2dProblem {
-  readonly kind: 'conv2d';
+/** The geometry conv-like problems share (NCHW). pads = [top, left]; bottom/right follow from OH/OW. */
+export interface ConvGeometry {
   readonly N: number;
   readonly C: number;
   readonly H: number;
@@ -59,12 +58,16 @@ export interface Conv2dProblem {
   readonly OH: number;
   readonly OW: number;
   readonly strides: readonly [number, number];
-  /** [top, left]; bottom/right padding is implied by OH/OW. */
   readonly pads: readonly [number, number];
   readonly dilations: readonly [number, number];
   readonly group: number;
   readonly bias: boolean;
   readonly epilogue: Epilogue;
+}
+
+/** NCHW conv2d; inputs X, W[M, C/group, kH, kW] and, when `bias`, B[M]. */
+export interface Conv2dProblem extends ConvGeometry {
+  readonly kind: 'conv2d';
 }
 
 export interface TransposeProblem {
@@ -178,24 +181,9 @@ export interface BatchNormProblem {
   readonly epilogue: Epilogue;
 }
 
-/** NCHW transposed conv; inputs X, W[C, M/group, kH, kW] and, when `bias`, B[M]. pads = [top, left]. */
-export interface ConvTranspose2dProblem {
+/** NCHW transposed conv; inputs X, W[C, M/group, kH, kW] and, when `bias`, B[M]. */
+export interface ConvTranspose2dProblem extends ConvGeometry {
   readonly kind: 'conv-transpose2d';
-  readonly N: number;
-  readonly C: number;
-  readonly H: number;
-  readonly W: number;
-  readonly M: number;
-  readonly kH: number;
-  readonly kW: number;
-  readonly OH: number;
-  readonly OW: number;
-  readonly strides: readonly [number, number];
-  readonly pads: readonly [number, number];
-  readonly dilations: readonly [number, number];
-  readonly group: number;
-  readonly bias: boolean;
-  readonly epilogue: Epilogue;
 }
 
 /**
