@@ -12,16 +12,11 @@ import { padMaps, sliceMaps, type DimMap, type PadMode } from '../ir/ops/pad-sli
 import { poolParams } from '../ir/ops/pool.ts';
 import { resizeParams } from '../ir/ops/resize.ts';
 import { numel } from '../ir/shape.ts';
-import type { KernelInstance } from './lower.ts';
+import type { LowerContext, LoweredNode } from './lowering.ts';
 
-export interface CnnLowerContext {
-  shapeOf(v: string): number[];
-  /** Claims the chain of unary readers after `start` (see lower.ts). */
-  epilogueFrom(start: string): { epilogue: Epilogue; nodes: Node[]; out: string };
-}
 
-function single(node: Node, problem: Problem, inputs?: readonly string[]): KernelInstance[] {
-  return [{ problem, nodes: [node], inputs: inputs ?? node.inputs.filter((v) => v !== ''), output: node.outputs[0] as string }];
+function single(node: Node, problem: Problem, inputs?: readonly string[]): LoweredNode {
+  return { kernels: [{ problem, nodes: [node], inputs: inputs ?? node.inputs.filter((v) => v !== ''), output: node.outputs[0] as string }] };
 }
 
 function axisOf(node: Node, rank: number): number {
@@ -41,7 +36,7 @@ function shifted(shape: readonly number[], axis: number, offset: number, from: n
 const NO_BORDER: IndexMapProblem['border'] = { mode: 'constant', value: 0 };
 
 /** The kernels for `node` when it is a CNN-batch op, else undefined. */
-export function lowerCnnNode(node: Node, ctx: CnnLowerContext): KernelInstance[] | undefined {
+export function lowerCnnNode(node: Node, ctx: LowerContext): LoweredNode | undefined {
   const x = node.inputs[0] as string;
   const out0 = node.outputs[0] as string;
   switch (node.op) {
@@ -118,22 +113,24 @@ export function lowerCnnNode(node: Node, ctx: CnnLowerContext): KernelInstance[]
       const sizes = splitSizes(s[axis] as number, node.attrs);
       if (typeof sizes === 'string') throw new Error(`lower: split node '${node.name}': ${sizes}`);
       let off = 0;
-      return node.outputs.map((o) => {
-        const problem: IndexMapProblem = { kind: 'index-map', outShape: ctx.shapeOf(o), sources: [shifted(s, axis, off, 0)], selectAxis: axis, border: NO_BORDER };
-        off += ctx.shapeOf(o)[axis] as number;
-        return { problem, nodes: [node], inputs: [x], output: o };
-      });
+      return {
+        kernels: node.outputs.map((o) => {
+          const problem: IndexMapProblem = { kind: 'index-map', outShape: ctx.shapeOf(o), sources: [shifted(s, axis, off, 0)], selectAxis: axis, border: NO_BORDER };
+          off += ctx.shapeOf(o)[axis] as number;
+          return { problem, nodes: [node], inputs: [x], output: o };
+        }),
+      };
     }
     case 'batch_norm': {
       const s = ctx.shapeOf(x);
       const ep = ctx.epilogueFrom(out0);
-      return [{
+      return { kernels: [{
         problem: {
           kind: 'batch-norm', outer: s[0] as number, C: s[1] as number, inner: numel(s.slice(2)),
           epsilon: numberAttr(node.attrs, 'epsilon', 1e-5), epilogue: ep.epilogue,
         },
         nodes: [node, ...ep.nodes], inputs: [...node.inputs], output: ep.out,
-      }];
+      }] };
     }
     case 'conv_transpose2d': {
       const [xv, w, b] = node.inputs;
@@ -143,13 +140,13 @@ export function lowerCnnNode(node: Node, ctx: CnnLowerContext): KernelInstance[]
       const p = convTransposeParams(node.attrs);
       const ep = ctx.epilogueFrom(out0);
       const inputs = [xv as string, w as string, ...(b ? [b] : [])];
-      return [{
+      return { kernels: [{
         problem: {
           kind: 'conv-transpose2d', N, C, H, W, M, kH, kW, OH, OW, strides: p.strides, pads: [p.pads[0], p.pads[1]],
           dilations: p.dilations, group: p.group, bias: !!b, epilogue: ep.epilogue,
         },
         nodes: [node, ...ep.nodes], inputs, output: ep.out,
-      }];
+      }] };
     }
     default:
       return undefined;

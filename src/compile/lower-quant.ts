@@ -6,11 +6,10 @@ import type { MatmulNBitsProblem } from '../../codegen/problems.ts';
 import type { Node } from '../ir/graph.ts';
 import { nbitsAttrs } from '../ir/ops/matmul-nbits.ts';
 import { numel } from '../ir/shape.ts';
-import type { CnnLowerContext } from './lower-cnn.ts';
-import type { KernelInstance } from './lower.ts';
+import type { LowerContext, LoweredNode } from './lowering.ts';
 
-export function lowerQuantNode(node: Node, cx: CnnLowerContext): KernelInstance | null {
-  if (node.op !== 'matmul_nbits') return null;
+export function lowerQuantNode(node: Node, cx: LowerContext): LoweredNode | undefined {
+  if (node.op !== 'matmul_nbits') return undefined;
   const [a, words, scales, zeros, bias] = node.inputs;
   if (!a || !words || !scales || !zeros) throw new Error(`lower: matmul_nbits node '${node.name}' lacks an operand`);
   const q = nbitsAttrs(node.attrs);
@@ -20,5 +19,5 @@ export function lowerQuantNode(node: Node, cx: CnnLowerContext): KernelInstance 
     kind: 'matmul-nbits', M, N: q.N, K: q.K, bits: q.bits, group: q.group, layout: q.layout, bias: !!bias, epilogue: ep.epilogue,
   };
   const inputs = bias ? [a, words, scales, zeros, bias] : [a, words, scales, zeros];
-  return { problem, nodes: [node, ...ep.nodes], inputs, output: ep.out };
+  return { kernels: [{ problem, nodes: [node, ...ep.nodes], inputs, output: ep.out }] };
 }

@@ -4,7 +4,6 @@
 
 import { MAX_BAKED_INDICES } from '../../codegen/kernels/gather.ts';
 import type { Problem } from '../../codegen/problems.ts';
-import type { Graph, Node } from '../ir/graph.ts';
 import { intsAttr, numberAttr } from '../ir/graph.ts';
 import { wrapIndex } from '../ir/ops/gather.ts';
 import { normAxis } from '../ir/ops/normalize.ts';
@@ -12,7 +11,7 @@ import { normalizeAxes, normalizeAxis } from '../ir/ops/reduce.ts';
 import { castTarget } from '../ir/ops/shape-ops.ts';
 import { broadcastStrides, numel, stridesOf } from '../ir/shape.ts';
 import { tensorToNd } from '../interp/interpreter.ts';
-import type { KernelInstance } from './lower.ts';
+import type { LoweredNode, NodeLowering } from './lowering.ts';
 
 export class LoweringError extends Error {
   constructor(message: string) {
@@ -24,15 +23,15 @@ export class LoweringError extends Error {
 const VIEW_OPS = new Set(['squeeze', 'unsqueeze', 'flatten', 'identity']);
 const REDUCE_OPS: Readonly<Record<string, 'sum' | 'mean' | 'max'>> = { reduce_sum: 'sum', reduce_mean: 'mean', reduce_max: 'max' };
 
-/** What a node becomes: a kernel, an alias of another value's storage, or undefined (not ours). */
-export type BatchLowering = KernelInstance | { readonly alias: string };
 
 const prod = (xs: readonly number[]): number => numel(xs);
 
-export function lowerReduceFamily(g: Graph, node: Node, shapeOf: (v: string) => number[]): BatchLowering | undefined {
+export const lowerReduceFamily: NodeLowering = (node, cx) => {
+  const g = cx.graph;
+  const shapeOf = cx.shapeOf;
   const x = node.inputs[0] as string;
   const out = node.outputs[0] as string;
-  const one = (problem: Problem, inputs: string[] = [x]): KernelInstance => ({ problem, nodes: [node], inputs, output: out });
+  const one = (problem: Problem, inputs: string[] = [x]): LoweredNode => ({ kernels: [{ problem, nodes: [node], inputs, output: out }] });
   const fail = (why: string): never => {
     throw new LoweringError(`node '${node.name}' (${node.op}): ${why}`);
   };
@@ -98,4 +97,4 @@ export function lowerReduceFamily(g: Graph, node: Node, shapeOf: (v: string) => 
     return one({ kind: 'gather', outer: prod(s.slice(0, axis)), axisLen, inner: prod(s.slice(axis + 1)), indices });
   }
   return undefined;
-}
+};

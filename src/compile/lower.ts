@@ -12,6 +12,7 @@ import { transposePerm } from '../ir/ops/layout.ts';
 import { lowerReduceFamily } from './lower-reduce.ts';
 import { lowerCnnNode } from './lower-cnn.ts';
 import { lowerQuantNode } from './lower-quant.ts';
+import type { LowerContext, LoweredNode, NodeLowering } from './lowering.ts';
 import { broadcastShapes, broadcastStrides, isConcrete, numel } from '../ir/shape.ts';
 
 export interface KernelInstance {
@@ -26,6 +27,9 @@ export interface Lowered {
   /** Value -> the value whose storage it shares (reshape outputs). */
   readonly aliases: ReadonlyMap<string, string>;
 }
+
+/** Lowerings of the op families beyond the core ops below; the first that claims a node wins. */
+const FAMILY_LOWERINGS: readonly NodeLowering[] = [lowerReduceFamily, lowerCnnNode, lowerQuantNode];
 
 function shapeOf(g: Graph, v: string): number[] {
   const t = g.values.get(v);
@@ -63,29 +67,28 @@ export function lowerGraph(g: Graph): Lowered {
     return { epilogue, nodes, out };
   };
 
+  const cx: LowerContext = { graph: g, shapeOf: (v) => shapeOf(g, v), epilogueFrom };
+  const lowerFamily = (node: Node): LoweredNode | undefined => {
+    for (const lower of FAMILY_LOWERINGS) {
+      const r = lower(node, cx);
+      if (r) return r;
+    }
+    return undefined;
+  };
+
   for (const node of g.nodes) {
     if (done.has(node)) continue;
     done.add(node);
     const cat = getOp(node.op)?.category;
     const out0 = node.outputs[0] as string;
-    const special = lowerReduceFamily(g, node, (v) => shapeOf(g, v));
-    if (special && 'alias' in special) {
-      aliases.set(out0, aliases.get(special.alias) ?? special.alias);
+    const family = lowerFamily(node);
+    if (family && 'alias' in family) {
+      aliases.set(out0, aliases.get(family.alias) ?? family.alias);
       available.add(out0);
       continue;
     }
-    if (special) {
-      emit(special);
-      continue;
-    }
-    const cnn = lowerCnnNode(node, { shapeOf: (v) => shapeOf(g, v), epilogueFrom });
-    if (cnn) {
-      cnn.forEach(emit);
-      continue;
-    }
-    const quant = lowerQuantNode(node, { shapeOf: (v) => shapeOf(g, v), epilogueFrom });
-    if (quant) {
-      emit(quant);
+    if (family) {
+      family.kernels.forEach(emit);
       continue;
     }
     if (node.op === 'reshape') {
