@@ -3,6 +3,7 @@
 // clamping rules. Everything here reads through NodeCtx, so errors name the node.
 
 import type { NodeCtx } from './context.ts';
+import { clampSliceRange } from '../ir/ops/pad-slice.ts';
 
 export function normAxis(c: NodeCtx, a: number, rank: number): number {
   const r = a < 0 ? a + rank : a;
@@ -48,19 +49,9 @@ export function sliceSpec(c: NodeCtx, shape: readonly number[]): SliceSpec {
   ax.forEach((a, i) => {
     const dim = shape[a] as number;
     const step = st[i] as number;
-    let s = starts[i] ?? 0;
-    let e = ends[i] ?? dim;
-    if (s < 0) s += dim;
-    if (e < 0) e += dim;
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), dim);
-      e = Math.min(Math.max(e, 0), dim);
-    } else {
-      s = Math.min(Math.max(s, 0), dim - 1);
-      e = Math.min(Math.max(e, -1), dim - 1);
-    }
-    out.starts.push(s);
-    out.ends.push(e);
+    const r = clampSliceRange(starts[i] ?? 0, ends[i] ?? dim, step, dim);
+    out.starts.push(r.start);
+    out.ends.push(r.end);
   });
   return out;
 }

@@ -100,6 +100,21 @@ export const padOp: OpDef = {
 };
 
 /** Per-dim maps for an ONNX slice of `shape`, or an error string. */
+/** ONNX Slice clamping for one axis: negative indices wrap, then clamp to the axis (for
+ * negative steps the end may sit one before the first element). */
+export function clampSliceRange(start: number, end: number, step: number, n: number): { start: number; end: number } {
+  let s = start < 0 ? start + n : start;
+  let e = end < 0 ? end + n : end;
+  if (step > 0) {
+    s = Math.min(Math.max(s, 0), n);
+    e = Math.min(Math.max(e, 0), n);
+  } else {
+    s = Math.min(Math.max(s, 0), n - 1);
+    e = Math.min(Math.max(e, -1), n - 1);
+  }
+  return { start: s, end: e };
+}
+
 export function sliceMaps(shape: readonly number[], attrs: Attrs): DimMap[] | string {
   const r = shape.length;
   const starts = intsAttr(attrs, 'starts', []);
@@ -120,17 +135,7 @@ export function sliceMaps(shape: readonly number[], attrs: Attrs): DimMap[] | st
     const n = shape[ax] as number;
     const step = steps[i] as number;
     if (step === 0) return 'slice steps must not be 0';
-    let s = starts[i] as number;
-    let e = ends[i] as number;
-    if (s < 0) s += n;
-    if (e < 0) e += n;
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), n);
-      e = Math.min(Math.max(e, 0), n);
-    } else {
-      s = Math.min(Math.max(s, 0), n - 1);
-      e = Math.min(Math.max(e, -1), n - 1);
-    }
+    const { start: s, end: e } = clampSliceRange(starts[i] as number, ends[i] as number, step, n);
     const size = Math.max(0, Math.ceil((e - s) / step));
     if (size === 0) return `slice along axis ${a} is empty (start ${starts[i]}, end ${ends[i]}, step ${step} on size ${n})`;
     maps[ax] = { start: s, step, size };
