@@ -2,25 +2,18 @@
 // over one output's reduced elements, then combine through workgroup memory (or subgroups).
 // Offsets of kept and reduced dims are decoded separately, so any axis set works unpermuted.
 
-import type { KernelTemplate, KnobSpace } from '../kernel.ts';
+import type { KernelTemplate } from '../kernel.ts';
 import type { ReduceProblem } from '../problems.ts';
 import { dispatchProblem, f32Lit, foldDispatch, offsetFn, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
 import {
   combineExpr, defaultRowLayout, reduceIdentity, reducePrelude, rowGroups, rowLayoutProblem, rowPrologue, workgroupReduceFn,
+  ROW_REDUCE_KNOBS, type RowReduceKnobs,
 } from '../wgsl/workgroup-reduce.ts';
 import { numel } from '../../src/ir/shape.ts';
 
-export type ReduceKnobs = {
-  readonly threadsPerRow: number;
-  readonly workgroupSize: number;
-  readonly subgroups: boolean;
-};
+export type ReduceKnobs = RowReduceKnobs;
 
-const KNOBS: KnobSpace<ReduceKnobs> = {
-  threadsPerRow: [1, 4, 16, 32, 64, 128, 256],
-  workgroupSize: [64, 128, 256],
-  subgroups: [false, true],
-};
+const KNOBS = ROW_REDUCE_KNOBS;
 
 const rowsOf = (p: ReduceProblem): number => numel(p.keptShape);
 const lenOf = (p: ReduceProblem): number => numel(p.reducedShape);

@@ -3,23 +3,18 @@
 // workgroup memory or subgroups. Two-pass statistics (max then sum; mean then variance) for
 // stability. The row is re-read from global memory on each pass (no caching in registers).
 
-import type { KernelTemplate, KnobSpace } from '../kernel.ts';
+import type { KernelTemplate } from '../kernel.ts';
 import type { RowNormProblem } from '../problems.ts';
 import { dispatchProblem, f32Lit, foldDispatch, offsetFn, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
-import { defaultRowLayout, reduceIdentity, reducePrelude, rowGroups, rowLayoutProblem, rowPrologue, workgroupReduceFn } from '../wgsl/workgroup-reduce.ts';
+import {
+  defaultRowLayout, reduceIdentity, reducePrelude, rowGroups, rowLayoutProblem, rowPrologue, workgroupReduceFn,
+  ROW_REDUCE_KNOBS, type RowReduceKnobs,
+} from '../wgsl/workgroup-reduce.ts';
 import { numel } from '../../src/ir/shape.ts';
 
-export type RowNormKnobs = {
-  readonly threadsPerRow: number;
-  readonly workgroupSize: number;
-  readonly subgroups: boolean;
-};
+export type RowNormKnobs = RowReduceKnobs;
 
-const KNOBS: KnobSpace<RowNormKnobs> = {
-  threadsPerRow: [1, 4, 16, 32, 64, 128, 256],
-  workgroupSize: [64, 128, 256],
-  subgroups: [false, true],
-};
+const KNOBS = ROW_REDUCE_KNOBS;
 
 const rowsOf = (p: RowNormProblem): number => p.outer * p.inner;
 

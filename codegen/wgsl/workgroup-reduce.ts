@@ -3,9 +3,23 @@
 // the row. Invariants: threadsPerRow is a power of two dividing workgroupSize; calls must be in
 // workgroup-uniform control flow (they hold barriers); the subgroup path needs one row per group.
 
+import type { KnobSpace } from '../kernel.ts';
 import { f32Lit, u32Lit, type ShaderBuilder } from './shader.ts';
 
 export type ReduceCombine = 'sum' | 'max';
+
+/** The knobs every row-reduction template shares: lanes per row, workgroup size, subgroups. */
+export type RowReduceKnobs = {
+  readonly threadsPerRow: number;
+  readonly workgroupSize: number;
+  readonly subgroups: boolean;
+};
+
+export const ROW_REDUCE_KNOBS: KnobSpace<RowReduceKnobs> = {
+  threadsPerRow: [1, 4, 16, 32, 64, 128, 256],
+  workgroupSize: [64, 128, 256],
+  subgroups: [false, true],
+};
 
 export interface RowLayout {
   readonly threadsPerRow: number;
