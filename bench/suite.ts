@@ -16,18 +16,11 @@ import { Executor } from '../src/runtime/executor.ts';
 import { TuningDb, defaultDbPath } from '../src/tuner/index.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { matmulModel } from './onnx-models.ts';
-import { benchModels, modelRow, timed, type ModelRow } from './models.ts';
+import { benchModels, modelRow, timed, type ModelContender, type ModelRow } from './models.ts';
 import { measureRoofline, type Roofline } from './roofline.ts';
 
-interface Contender {
-  readonly name: string;
-  readonly firstMs: number;
-  readonly medianMs: number;
-  readonly spreadMs: number;
-  readonly gpuMs: number | null;
-  readonly peakBytes: number | null;
-  readonly maxErr: number;
-}
+/** A kernel-row contender: the model rows' shape, with the sampled relative error as `maxErr`. */
+type Contender = Omit<ModelContender, 'relErr'> & { readonly maxErr: number };
 
 interface Row {
   readonly case: string;
