@@ -191,6 +191,14 @@ export interface ConvTranspose2dProblem extends ConvGeometry {
  * in src/quant/format.ts. Inputs in order: A f32 [M, K] row-major, words (array<u32>), scales
  * f32 [N, G], zeros f32 [N, G] (G = ceil(K / group)), then bias f32 [N] when `bias`.
  */
-export interface MatmulNBitsProblem { readonly kind: 'matmul-nbits'; readonly M: number; readonly N: number; readonly K: number; readonly bits: number; readonly group: number; readonly layout: 'dense' | 'planes'; readonly bias: boolean; readonly epilogue: Epilogue }
+export interface MatmulNBitsProblem {
+  readonly kind: 'matmul-nbits'; readonly M: number; readonly N: number; readonly K: number; readonly bits: number; readonly group: number; readonly layout: 'dense' | 'planes'; readonly bias: boolean; readonly epilogue: Epilogue;
+  /** Absent or 0: f32 A. Else A is quantize_act rows (u32, src/quant/act.ts) of this width in `actLayout`. */
+  readonly actBits?: number;
+  readonly actLayout?: 'dense' | 'planes';
+}
 
-export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem | ReduceProblem | RowNormProblem | GatherProblem | Pool2dProblem | ResizeProblem | IndexMapProblem | BatchNormProblem | ConvTranspose2dProblem | MatmulNBitsProblem;
+/** quantize_act: `rows` rows of K f32 -> u32 rows [scale bits, zero, codes] (src/quant/act.ts). */
+export interface QuantizeActProblem { readonly kind: 'quantize-act'; readonly rows: number; readonly K: number; readonly bits: number; readonly layout: 'dense' | 'planes' }
+
+export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem | ReduceProblem | RowNormProblem | GatherProblem | Pool2dProblem | ResizeProblem | IndexMapProblem | BatchNormProblem | ConvTranspose2dProblem | MatmulNBitsProblem | QuantizeActProblem;

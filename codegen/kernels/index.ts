@@ -38,6 +38,7 @@ const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> =
   gather: [gatherTemplate],
   // gemv first: it rejects (valid) problems of more than 8 rows, which the tiled gemm serves.
   'matmul-nbits': [matmulNBitsGemvTemplate, matmulNBitsGemmTemplate],
+  'quantize-act': [],
 };
 
 export const KERNELS: ReadonlyMap<string, AnyKernelTemplate> = new Map(

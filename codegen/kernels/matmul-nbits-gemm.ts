@@ -35,6 +35,7 @@ export const matmulNBitsGemmTemplate: KernelTemplate<MatmulNBitsProblem, NBitsGe
   knobs: KNOBS,
 
   valid(p, k, dev) {
+    if (p.actBits) return 'quantized activations are served by the WxAy templates';
     if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
     if (p.M * p.N > 0xffffffff || p.M * p.K > 0xffffffff) return 'operands overflow u32 indexing';
     return packedProblem(p) ?? epilogueProblem(p.epilogue) ?? tilingProblem({ ...k, M: p.M, N: p.N, batches: 1 }, dev) ?? true;

@@ -133,6 +133,7 @@ export const matmulNBitsGemvTemplate: KernelTemplate<MatmulNBitsProblem, NBitsGe
   knobs: KNOBS,
 
   valid(p, k, dev) {
+    if (p.actBits) return 'quantized activations are served by the WxAy templates';
     if (p.M < 1 || p.M > NBITS_GEMV_MAX_ROWS) return `nbits gemv serves 1..${NBITS_GEMV_MAX_ROWS} rows, got M=${p.M}`;
     if (p.N < 1 || p.K < 1) return 'empty matmul';
     if (k.workgroupSize > dev.limits.maxComputeInvocationsPerWorkgroup || k.workgroupSize > dev.limits.maxComputeWorkgroupSizeX) return 'workgroup too large for the device';
