@@ -116,9 +116,10 @@ export function nbitsInputs(p: MatmulNBitsProblem): string[] {
 }
 
 export function nbitsInputTypes(p: MatmulNBitsProblem): string[] {
-  return nbitsInputs(p).map((n) => (n === 'words' ? 'u32' : 'f32'));
+  return nbitsInputs(p).map((n) => (n === 'words' || (n === 'a' && p.actBits) ? 'u32' : 'f32'));
 }
 
 export function nbitsKey(p: MatmulNBitsProblem): string {
-  return `M${p.M}N${p.N}K${p.K};b${p.bits}g${p.group};${p.layout};${p.bias ? 'bias' : 'nobias'};epi:${epilogueKey(p.epilogue)}`;
+  const act = p.actBits ? `;a${p.actBits}${p.actLayout ?? 'planes'}` : '';
+  return `M${p.M}N${p.N}K${p.K};b${p.bits}g${p.group};${p.layout}${act};${p.bias ? 'bias' : 'nobias'};epi:${epilogueKey(p.epilogue)}`;
 }
