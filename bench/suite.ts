@@ -1,13 +1,13 @@
 // The benchmark suite: our kernels against onnxruntime-node (webgpu and cpu providers) on the
 // same adapter, in the same run, with the same inputs, warm-up and synchronisation (inputs in
 // host memory, outputs read back). Every contender's output is checked before its time counts.
-//   npx tsx bench/suite.ts [--quick] [--only NAME] [--no-models]
-// Writes bench/results/<device>.md and .json.
+//   npx tsx bench/suite.ts [--quick] [--only NAME] [--no-models] [--no-ort] [--budget-s S] [--out DIR]
+// Writes <out>/<device>.md and .json after every row. `runSuite` is what `anybit bench` and the
+// device bundle (scripts/device-pack.sh) run; a row in progress is never interrupted.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { realpathSync, renameSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { pathToFileURL } from 'node:url';
 import { compileGraph } from '../src/compile/compile.ts';
 import { GraphBuilder } from '../src/ir/builder.ts';
 import { tensor } from '../src/ir/tensor.ts';
@@ -16,23 +16,17 @@ import { Executor } from '../src/runtime/executor.ts';
 import { TuningDb, defaultDbPath } from '../src/tuner/index.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { matmulModel } from './onnx-models.ts';
-import { benchModels, modelRow, timed, type ModelContender, type ModelRow } from './models.ts';
-import { measureRoofline, type Roofline } from './roofline.ts';
+import { benchModels, modelRow, timed, type ModelRow } from './models.ts';
+import { loadOrt, type Ort } from './ort.ts';
+import { reportJson, reportMarkdown, type Contender, type Row, type SuiteReport } from './report.ts';
+import { measureRoofline } from './roofline.ts';
+import { parseSuiteArgs, type SuiteOptions } from './suite-options.ts';
 
-/** A kernel-row contender: the model rows' shape, with the sampled relative error as `maxErr`. */
-type Contender = Omit<ModelContender, 'relErr'> & { readonly maxErr: number };
-
-interface Row {
-  readonly case: string;
-  readonly flops: number;
-  readonly bytes: number;
-  readonly contenders: Contender[];
+export interface SuiteResult {
+  readonly report: SuiteReport;
+  /** The .md and .json files written. */
+  readonly files: readonly string[];
 }
-
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const REPEATS = quick ? 3 : 7;
 
 /** Max relative error of `y` on 64 sampled entries of X·W, computed in float64. */
 function sampledError(x: Float32Array, w: Float32Array, y: Float32Array, M: number, K: number, N: number): number {
@@ -50,16 +44,16 @@ function sampledError(x: Float32Array, w: Float32Array, y: Float32Array, M: numb
   return worst / scale;
 }
 
-async function timeRuns(run: () => Promise<{ out: Float32Array; gpuMs?: number | null }>, check: (y: Float32Array) => number): Promise<Omit<Contender, 'name' | 'firstMs' | 'peakBytes'>> {
+async function timeRuns(repeats: number, run: () => Promise<{ out: Float32Array; gpuMs?: number | null }>, check: (y: Float32Array) => number): Promise<Omit<Contender, 'name' | 'firstMs' | 'peakBytes'>> {
   let maxErr = NaN;
-  const r = await timed(REPEATS, run, (out) => {
+  const r = await timed(repeats, run, (out) => {
     maxErr = check(out);
     if (!(maxErr <= 1e-3)) throw new Error(`output check failed: relative error ${maxErr}`);
   });
   return { medianMs: r.medianMs, spreadMs: r.spreadMs, gpuMs: r.gpuMs, maxErr };
 }
 
-async function matmulRow(ctx: GpuContext, db: TuningDb, M: number, K: number, N: number): Promise<Row> {
+async function matmulRow(ctx: GpuContext, db: TuningDb, ort: Ort | null, repeats: number, M: number, K: number, N: number, log: (line: string) => void): Promise<Row> {
   const rand = mulberry32(M * 31 + K * 7 + N);
   const x = uniformF32(M * K, rand);
   const w = uniformF32(K * N, rand, 1 / Math.sqrt(K));
@@ -71,105 +65,146 @@ async function matmulRow(ctx: GpuContext, db: TuningDb, M: number, K: number, N:
   b.output(b.op('matmul', [b.input('x', 'f32', [M, K]), b.initializer('w', tensor('f32', [K, N], w))], {}, { output: 'y' }));
   const { bundle } = await compileGraph(b.build(), { ctx, db });
   const ex = await Executor.create(ctx, bundle);
-  const ours = await timeRuns(async () => {
+  const ours = await timeRuns(repeats, async () => {
     const r = await ex.run({ x });
     return { out: r.outputs.get('y') as Float32Array, gpuMs: r.gpuMs };
   }, check);
   const m = bundle.manifest;
-  contenders.push({ name: 'anybit', firstMs: 0, peakBytes: m.weights.bytes + m.stats.activationBytes, ...ours });
-  (contenders[0] as { firstMs: number }).firstMs = performance.now() - t0 - ours.medianMs * (REPEATS + 1);
+  const firstMs = performance.now() - t0 - ours.medianMs * (repeats + 1);
+  contenders.push({ name: 'anybit', firstMs, peakBytes: m.weights.bytes + m.stats.activationBytes, ...ours });
   ex.destroy();
 
-  const modelBytes = matmulModel(M, K, N, w);
-  for (const ep of ['webgpu', 'cpu'] as const) {
+  const modelBytes = ort ? matmulModel(M, K, N, w) : null;
+  for (const ep of ort && modelBytes ? (['webgpu', 'cpu'] as const) : []) {
     try {
       const t1 = performance.now();
-      const s = await ort.InferenceSession.create(modelBytes, { executionProviders: [ep], logSeverityLevel: 3 });
-      const feeds = { x: new ort.Tensor('float32', x, [M, K]) };
-      const r = await timeRuns(async () => ({ out: (await s.run(feeds)).y?.data as Float32Array }), check);
-      contenders.push({ name: `ort-${ep}`, firstMs: performance.now() - t1 - r.medianMs * (REPEATS + 1), peakBytes: null, ...r });
+      const s = await (ort as Ort).InferenceSession.create(modelBytes as Uint8Array, { executionProviders: [ep], logSeverityLevel: 3 });
+      const feeds = { x: new (ort as Ort).Tensor('float32', x, [M, K]) };
+      const r = await timeRuns(repeats, async () => ({ out: (await s.run(feeds)).y?.data as Float32Array }), check);
+      contenders.push({ name: `ort-${ep}`, firstMs: performance.now() - t1 - r.medianMs * (repeats + 1), peakBytes: null, ...r });
       await s.release();
     } catch (e) {
-      console.error(`ort-${ep} ${M}x${K}x${N}: ${(e as Error).message.split('\n')[0]}`);
+      log(`ort-${ep} ${M}x${K}x${N}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   return { case: `matmul f32 ${M}x${K} · ${K}x${N}`, flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + M * N), contenders };
 }
 
-function report(device: string, roof: Roofline, rows: readonly Row[], models: readonly ModelRow[], skipped: readonly string[]): string {
-  const lines = [
-    `# Benchmarks on ${device}`, '',
-    `Date ${new Date().toISOString().slice(0, 10)}; node ${process.version}; onnxruntime-node ${ort.env.versions.node}; ${os.cpus().length} CPU cores.`,
-    `Roofline (measured): copy ${roof.copyGBs.toFixed(2)} GB/s (read + write), FMA ${roof.fmaGflops.toFixed(1)} GFLOP/s.`, '',
-    'Times are medians of wall time per inference with inputs in host memory and outputs read back (the same for every contender); `gpu` is our compute pass alone (timestamp-query). Ratio = ours / peer (below 1 is faster).', '',
-    '| case | contender | median ms | spread ms | gpu ms | first run ms | GB/s | % copy roof | GFLOP/s | ratio vs it |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const r of rows) {
-    const ours = r.contenders.find((c) => c.name === 'anybit');
-    for (const c of r.contenders) {
-      const ms = c.gpuMs ?? c.medianMs;
-      const gbs = r.bytes / (c.medianMs * 1e6);
-      const ratio = ours && c !== ours ? (ours.medianMs / c.medianMs).toFixed(2) : '';
-      lines.push(`| ${r.case} | ${c.name} | ${c.medianMs.toFixed(2)} | ${c.spreadMs.toFixed(2)} | ${c.gpuMs?.toFixed(2) ?? ''} | ${c.firstMs.toFixed(0)} | ${gbs.toFixed(2)} | ${((100 * gbs) / roof.copyGBs).toFixed(0)}% | ${(r.flops / (ms * 1e6)).toFixed(1)} | ${ratio} |`);
-    }
-  }
-  if (models.length) {
-    lines.push('', '## Models', '', 'Same input for every contender; each output checked against onnxruntime-node CPU (max|Δ| ≤ 1e-3·max|ref|) before its time counts. First run = compile (ours) or session creation (ort) + first inference.', '',
-      '| model | contender | median ms | spread ms | gpu ms | first run ms | peak buffer bytes | rel. error | ours / it |', '|---|---|---|---|---|---|---|---|---|');
-    for (const m of models) {
-      const ours = m.contenders.find((c) => c.name === 'anybit');
-      for (const c of m.contenders) {
-        const ratio = ours && c !== ours ? (ours.medianMs / c.medianMs).toFixed(2) : '';
-        lines.push(`| ${m.model} | ${c.name} | ${c.medianMs.toFixed(1)} | ${c.spreadMs.toFixed(1)} | ${c.gpuMs?.toFixed(1) ?? ''} | ${c.firstMs.toFixed(0)} | ${c.peakBytes ?? ''} | ${c.relErr.toExponential(1)} | ${ratio} |`);
-      }
-      if (m.error) lines.push(`| ${m.model} | note | ${m.error} | | | | | | |`);
-    }
-  }
-  if (skipped.length) lines.push('', 'Skipped:', ...skipped.map((s) => `- ${s}`));
-  return `${lines.join('\n')}\n`;
+function writeReplacing(file: string, text: string): void {
+  writeFileSync(`${file}.tmp-${process.pid}`, text);
+  renameSync(`${file}.tmp-${process.pid}`, file);
 }
 
-const ctx = await acquireDevice();
-const db = TuningDb.open(defaultDbPath(ctx.fingerprint), ctx.fingerprint);
-const roof = await measureRoofline(ctx);
-console.log(`roofline: copy ${roof.copyGBs.toFixed(2)} GB/s, FMA ${roof.fmaGflops.toFixed(1)} GFLOP/s`);
-const shapes: [string, number, number, number][] = [
-  ['gemv', 1, 4096, 4096], ['gemv-mlp-up', 1, 4096, 11008], ['gemv-mlp-down', 1, 11008, 4096],
-  ['gemm64', 64, 4096, 4096], ...(quick ? [] : [['gemm128', 128, 4096, 4096], ['gemm512', 512, 4096, 4096]] as [string, number, number, number][]),
-];
-const rows: Row[] = [];
-const skipped: string[] = [];
-for (const [name, M, K, N] of shapes) {
-  if (only && only !== name) continue;
-  let row: Row;
-  try {
-    row = await matmulRow(ctx, db, M, K, N);
-  } catch (e) {
-    console.log(`${name}: skipped (${(e as Error).message.split('\n')[0]})`);
-    skipped.push(`${name} ${M}x${K}·${K}x${N}: ${(e as Error).message.split('\n')[0]}`);
-    continue;
-  }
-  rows.push(row);
-  for (const c of row.contenders) console.log(`${row.case.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(2).padStart(9)} ms  err ${c.maxErr.toExponential(1)}`);
+/** The adapter as the suite sees it: fingerprint (features, limits) and WGSL language features. */
+export async function probeAdapter(): Promise<{ fingerprint: GpuContext['fingerprint']; wgslFeatures: string[]; hasTimestamps: boolean }> {
+  const ctx = await acquireDevice();
+  return { fingerprint: ctx.fingerprint, wgslFeatures: [...(ctx.info.wgslFeatures ?? [])].sort(), hasTimestamps: ctx.hasTimestamps };
 }
-const models: ModelRow[] = [];
-if (!args.includes('--no-models')) {
-  for (const [name, source] of benchModels(quick)) {
-    if (only && !name.includes(only)) continue;
+
+/** Runs the suite on the process-wide device (left acquired; the caller releases it). */
+export async function runSuite(o: SuiteOptions, log: (line: string) => void = (l) => console.log(l)): Promise<SuiteResult> {
+  const t0 = performance.now();
+  const elapsedS = (): number => (performance.now() - t0) / 1000;
+  const ctx = await acquireDevice();
+  const db = TuningDb.open(defaultDbPath(ctx.fingerprint), ctx.fingerprint);
+  const skipped: string[] = [];
+  let ort: Ort | null = null;
+  if (o.ort) {
+    const loaded = await loadOrt();
+    ort = loaded.ort;
+    if (loaded.error !== null) {
+      log(loaded.error);
+      skipped.push(`peers: ${loaded.error}`);
+    }
+  } else {
+    skipped.push('peers: onnxruntime-node not used (--no-ort)');
+  }
+  const repeats = o.quick ? 3 : 7;
+  const roofline = await measureRoofline(ctx);
+  log(`${ctx.fingerprint.description} (${ctx.fingerprint.id}); features ${ctx.fingerprint.features.join(' ') || 'none'}`);
+  log(`roofline: copy ${roofline.copyGBs.toFixed(2)} GB/s, FMA ${roofline.fmaGflops.toFixed(1)} GFLOP/s`);
+
+  const rows: Row[] = [];
+  const models: ModelRow[] = [];
+  mkdirSync(o.outDir, { recursive: true });
+  const files = [path.join(o.outDir, `${ctx.fingerprint.id}.md`), path.join(o.outDir, `${ctx.fingerprint.id}.json`)];
+  const snapshot = (complete: boolean): SuiteReport => ({ device: ctx.fingerprint, ortVersion: ort?.env.versions.node ?? null, roofline, rows, models, skipped, elapsedS: elapsedS(), complete });
+  const save = (complete: boolean): void => {
+    const r = snapshot(complete);
+    writeReplacing(files[0] as string, reportMarkdown(r));
+    writeReplacing(files[1] as string, reportJson(r));
+  };
+  const budgetSpent = (what: string): boolean => {
+    if (o.budgetS === null || elapsedS() < o.budgetS) return false;
+    skipped.push(`${what}: time budget (--budget-s ${o.budgetS}) spent`);
+    return true;
+  };
+
+  const shapes: [string, number, number, number][] = [
+    ['gemv', 1, 4096, 4096], ['gemv-mlp-up', 1, 4096, 11008], ['gemv-mlp-down', 1, 11008, 4096],
+    ['gemm64', 64, 4096, 4096], ...(o.quick ? [] : [['gemm128', 128, 4096, 4096], ['gemm512', 512, 4096, 4096]] as [string, number, number, number][]),
+  ];
+  for (const [name, M, K, N] of shapes) {
+    if (o.only !== null && o.only !== name) continue;
+    if (budgetSpent(`${name} ${M}x${K}·${K}x${N}`)) continue;
     try {
-      const m = await modelRow(ctx, db, name, await source(), quick ? 3 : 5);
-      models.push(m);
-      for (const c of m.contenders) console.log(`${name.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(1).padStart(9)} ms  first ${c.firstMs.toFixed(0)} ms`);
+      const row = await matmulRow(ctx, db, ort, repeats, M, K, N, log);
+      rows.push(row);
+      for (const c of row.contenders) log(`${row.case.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(2).padStart(9)} ms  err ${c.maxErr.toExponential(1)}`);
     } catch (e) {
-      skipped.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
+      log(`${name}: skipped (${(e as Error).message.split('\n')[0]})`);
+      skipped.push(`${name} ${M}x${K}·${K}x${N}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    save(false);
+  }
+  if (o.models) {
+    for (const [name, source] of benchModels(o.quick, o)) {
+      if (o.only !== null && !name.includes(o.only)) continue;
+      if (budgetSpent(name)) continue;
+      if (!ort) {
+        skipped.push(`${name}: needs onnxruntime-node as its reference`);
+        continue;
+      }
+      try {
+        const m = await modelRow(ctx, db, name, await source(), o.quick ? 3 : 5, ort);
+        models.push(m);
+        for (const c of m.contenders) log(`${name.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(1).padStart(9)} ms  first ${c.firstMs.toFixed(0)} ms`);
+      } catch (e) {
+        log(`${name}: skipped (${(e as Error).message.split('\n')[0]})`);
+        skipped.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
+      }
+      save(false);
     }
   }
+  save(true);
+  log(`wrote ${files.join(' and ')} (${elapsedS().toFixed(0)} s)`);
+  return { report: snapshot(true), files };
 }
-const dir = path.resolve('bench/results');
-mkdirSync(dir, { recursive: true });
-const device = ctx.fingerprint.id;
-writeFileSync(path.join(dir, `${device}.json`), `${JSON.stringify({ date: new Date().toISOString(), device: ctx.fingerprint, versions: { node: process.version, ort: ort.env.versions.node }, roofline: roof, rows, models, skipped }, null, 1)}\n`);
-writeFileSync(path.join(dir, `${device}.md`), report(`${ctx.fingerprint.description} (${device})`, roof, rows, models, skipped));
-console.log(`wrote bench/results/${device}.md`);
-await releaseDevice();
+
+/** `npx tsx bench/suite.ts ...` or the bundled .device/suite.mjs: exit 0 ok, 2 bad flags, 3 no adapter. */
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const o = parseSuiteArgs(argv);
+    if (o.probe) console.log(JSON.stringify(await probeAdapter(), null, 1));
+    else await runSuite(o);
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    console.error(`bench: ${err.name === 'UserError' || err.name === 'NoAdapterError' ? '' : 'error: '}${err.message}`);
+    if (err.name !== 'UserError' && err.name !== 'NoAdapterError') console.error(err.stack);
+    return err.name === 'UserError' ? 2 : err.name === 'NoAdapterError' ? 3 : 1;
+  } finally {
+    await releaseDevice();
+  }
+}
+
+/** Whether this module is the program (not imported by `anybit bench` or a test). */
+function isEntry(): boolean {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) process.exitCode = await main(process.argv.slice(2));

@@ -55,7 +55,10 @@ async function getGpu(): Promise<GPU> {
     if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
     const mod = (await import('webgpu')) as { create(flags: string[]): GPU; globals: Record<string, unknown> };
     Object.assign(globalThis, mod.globals);
-    return mod.create((process.env.ANYBIT_DAWN_FLAGS ?? '').split(' ').filter(Boolean));
+    // Dawn masks the low 16 bits of timestamps (~65 µs) unless told not to: kernels on a real GPU
+    // take microseconds, so the tuner and benchmarks need full precision. ANYBIT_DAWN_FLAGS adds more.
+    const flags = ['disable-dawn-features=timestamp_quantization', ...(process.env.ANYBIT_DAWN_FLAGS ?? '').split(' ').filter(Boolean)];
+    return mod.create(flags);
   }
   throw new NoAdapterError('neither navigator.gpu nor Node with the webgpu package');
 }
@@ -103,6 +106,8 @@ async function createContext(): Promise<GpuContext> {
   const fingerprint: DeviceFingerprint = { ...base, id };
   const info: DeviceInfo = {
     features: new Set(features),
+    // Older implementations lack the set; then no language extension is assumed.
+    wgslFeatures: new Set(gpu.wgslLanguageFeatures ?? []),
     limits: {
       maxComputeWorkgroupSizeX: device.limits.maxComputeWorkgroupSizeX,
       maxComputeWorkgroupSizeY: device.limits.maxComputeWorkgroupSizeY,

@@ -1,0 +1,71 @@
+// The benchmark suite's report: the markdown table (bench/results/<device>.md) and the JSON
+// document beside it. Pure formatting of measured rows; a partial run (budget spent, peer
+// missing) is reported as such under "Skipped", never silently shortened.
+
+import os from 'node:os';
+import type { DeviceFingerprint } from '../src/runtime/device.ts';
+import type { ModelContender, ModelRow } from './models.ts';
+import type { Roofline } from './roofline.ts';
+
+/** A kernel-row contender: the model rows' shape, with the sampled relative error as `maxErr`. */
+export type Contender = Omit<ModelContender, 'relErr'> & { readonly maxErr: number };
+
+export interface Row {
+  readonly case: string;
+  readonly flops: number;
+  readonly bytes: number;
+  readonly contenders: Contender[];
+}
+
+export interface SuiteReport {
+  readonly device: DeviceFingerprint;
+  /** onnxruntime-node's version, or null when it was not loaded. */
+  readonly ortVersion: string | null;
+  readonly roofline: Roofline;
+  readonly rows: readonly Row[];
+  readonly models: readonly ModelRow[];
+  readonly skipped: readonly string[];
+  /** Seconds from the suite's start to this report. */
+  readonly elapsedS: number;
+  readonly complete: boolean;
+}
+
+export function reportJson(r: SuiteReport): string {
+  const { device, ortVersion, roofline, rows, models, skipped, elapsedS, complete } = r;
+  return `${JSON.stringify({ date: new Date().toISOString(), device, versions: { node: process.version, ort: ortVersion }, roofline, rows, models, skipped, elapsedS, complete }, null, 1)}\n`;
+}
+
+export function reportMarkdown(r: SuiteReport): string {
+  const { roofline: roof, rows, models, skipped } = r;
+  const lines = [
+    `# Benchmarks on ${r.device.description} (${r.device.id})`, '',
+    `Date ${new Date().toISOString().slice(0, 10)}; node ${process.version}; onnxruntime-node ${r.ortVersion ?? 'not loaded'}; ${os.cpus().length} CPU cores; ${r.elapsedS.toFixed(0)} s${r.complete ? '' : ' (incomplete: run still going or stopped)'}.`,
+    `Roofline (measured): copy ${roof.copyGBs.toFixed(2)} GB/s (read + write), FMA ${roof.fmaGflops.toFixed(1)} GFLOP/s.`, '',
+    'Times are medians of wall time per inference with inputs in host memory and outputs read back (the same for every contender); `gpu` is our compute pass alone (timestamp-query). Ratio = ours / peer (below 1 is faster).', '',
+    '| case | contender | median ms | spread ms | gpu ms | first run ms | GB/s | % copy roof | GFLOP/s | ratio vs it |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const ours = row.contenders.find((c) => c.name === 'anybit');
+    for (const c of row.contenders) {
+      const ms = c.gpuMs ?? c.medianMs;
+      const gbs = row.bytes / (c.medianMs * 1e6);
+      const ratio = ours && c !== ours ? (ours.medianMs / c.medianMs).toFixed(2) : '';
+      lines.push(`| ${row.case} | ${c.name} | ${c.medianMs.toFixed(2)} | ${c.spreadMs.toFixed(2)} | ${c.gpuMs?.toFixed(2) ?? ''} | ${c.firstMs.toFixed(0)} | ${gbs.toFixed(2)} | ${((100 * gbs) / roof.copyGBs).toFixed(0)}% | ${(row.flops / (ms * 1e6)).toFixed(1)} | ${ratio} |`);
+    }
+  }
+  if (models.length) {
+    lines.push('', '## Models', '', 'Same input for every contender; each output checked against onnxruntime-node CPU (max|Δ| ≤ 1e-3·max|ref|) before its time counts. First run = compile (ours) or session creation (ort) + first inference.', '',
+      '| model | contender | median ms | spread ms | gpu ms | first run ms | peak buffer bytes | rel. error | ours / it |', '|---|---|---|---|---|---|---|---|---|');
+    for (const m of models) {
+      const ours = m.contenders.find((c) => c.name === 'anybit');
+      for (const c of m.contenders) {
+        const ratio = ours && c !== ours ? (ours.medianMs / c.medianMs).toFixed(2) : '';
+        lines.push(`| ${m.model} | ${c.name} | ${c.medianMs.toFixed(1)} | ${c.spreadMs.toFixed(1)} | ${c.gpuMs?.toFixed(1) ?? ''} | ${c.firstMs.toFixed(0)} | ${c.peakBytes ?? ''} | ${c.relErr.toExponential(1)} | ${ratio} |`);
+      }
+      if (m.error) lines.push(`| ${m.model} | note | ${m.error} | | | | | | |`);
+    }
+  }
+  if (skipped.length) lines.push('', 'Skipped:', ...skipped.map((s) => `- ${s}`));
+  return `${lines.join('\n')}\n`;
+}
