@@ -113,6 +113,8 @@ export interface ShaderIo {
   readonly outputs: readonly string[];
   /** Element type per input (default f32), e.g. 'u32' for packed words; indices match `inputs`. */
   readonly inputTypes?: readonly string[];
+  /** Element type per output (default f32), e.g. 'u32' for quantize_act rows; indices match `outputs`. */
+  readonly outputTypes?: readonly string[];
   readonly uniforms?: readonly Uniform[];
 }
 
@@ -146,7 +148,7 @@ export class ShaderBuilder implements HelperSink {
     const lines: string[] = [];
     let b = 0;
     this.io.inputs.forEach((n, i) => lines.push(`@group(0) @binding(${b++}) var<storage, read> ${n}: array<${this.io.inputTypes?.[i] ?? 'f32'}>;`));
-    for (const n of this.io.outputs) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> ${n}: array<f32>;`);
+    this.io.outputs.forEach((n, i) => lines.push(`@group(0) @binding(${b++}) var<storage, read_write> ${n}: array<${this.io.outputTypes?.[i] ?? 'f32'}>;`));
     const u = this.io.uniforms ?? [];
     if (u.length) {
       lines.unshift(uniformStructWgsl(u, 'Params'));

@@ -34,7 +34,8 @@ function hash(text: string): string {
 
 function f32Bytes(g: Graph, v: string): number {
   const t = g.values.get(v) as TensorType;
-  if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new Error(`value '${v}' has dtype ${String(t.dtype)}; this version runs f32 tensors only`);
+  // u32: quantize_act's packed rows, read by WxAy matmul_nbits kernels (4 bytes a word, like f32).
+  if (t.dtype !== 'f32' && t.dtype !== 'f16' && t.dtype !== 'u32') throw new Error(`value '${v}' has dtype ${String(t.dtype)}; this version runs f32 tensors only`);
   if (!isConcrete(t.shape)) throw new Error(`value '${v}' has symbolic shape [${t.shape.join(',')}]; bind it with --input`);
   return numel(t.shape) * 4;
 }

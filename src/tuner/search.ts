@@ -14,7 +14,7 @@ import type { Measurement, TuningDb } from './db.ts';
 import { PreparedKernel } from '../runtime/kernel-runner.ts';
 import { timeKernel } from './measure.ts';
 import { mulberry32 } from '../util/random.ts';
-import { compareOutputs, referenceFor } from './verify.ts';
+import { checkOutput, referenceFor } from './verify.ts';
 
 type Templates = (p: KernelInstance['problem']) => AnyKernelTemplate[];
 
@@ -91,7 +91,7 @@ async function tuneOne(ctx: GpuContext, g: Graph, k: KernelInstance, db: TuningD
       try {
         h = await PreparedKernel.create(ctx, wgsl, t.launch(p, knobs), ref.inputs, [ref.expected.length], t.name);
         const [out] = await h.run();
-        const bad = compareOutputs(out as Float32Array, ref.expected);
+        const bad = checkOutput(out as Float32Array, ref);
         if (bad) throw new Error(`wrong result: ${bad}`);
         const timing = await timeKernel(ctx, h, o.warmup ?? 3, o.repeats ?? 9);
         measurements.push({ knobs, medianMs: timing.medianMs, spreadMs: timing.spreadMs });

@@ -6,6 +6,8 @@ import type { Graph } from '../ir/graph.ts';
 import { isConcrete, numel } from '../ir/shape.ts';
 import { ndarray, type NdArray } from '../ir/tensor.ts';
 import { mulberry32, uniformF32 } from '../util/random.ts';
+import { nbitsAttrs } from '../ir/ops/matmul-nbits.ts';
+import { actRowWords, packActRows } from '../quant/act.ts';
 
 
 /** Relative tolerance on max |ref| (f32 kernels vs the float64 reference). */
@@ -14,6 +16,17 @@ export const VERIFY_RTOL = 1e-4;
 export interface Reference {
   readonly inputs: Float32Array[];
   readonly expected: Float64Array;
+  /** The output is u32 words (quantize_act rows): compared bit for bit, not as floats. */
+  readonly expectedU32?: boolean;
+}
+
+/** Valid quantize_act rows for a u32 input that some matmul_nbits reads as quantized activations. */
+function actRowsFor(sub: Graph, name: string, count: number, rand: () => number): Uint32Array | undefined {
+  const user = sub.nodes.find((n) => n.op === 'matmul_nbits' && n.inputs[0] === name && nbitsAttrs(n.attrs).actBits > 0);
+  if (!user) return undefined;
+  const q = nbitsAttrs(user.attrs);
+  const rows = count / actRowWords(q.K, q.actBits, q.actLayout);
+  return packActRows(uniformF32(rows * q.K, rand), rows, q.K, q.actBits, q.actLayout);
 }
 
 /** Random f32 inputs in [-1, 1) for a kernel's subgraph, and the interpreter's output. */
@@ -24,8 +37,9 @@ export function referenceFor(sub: Graph, seed = 1234): Reference {
     const shape = sub.values.get(name)?.shape ?? [];
     if (!isConcrete(shape)) throw new Error(`verify: input '${name}' has a symbolic shape`);
     if (sub.values.get(name)?.dtype === 'u32') {
-      // Packed quantized words: random bit patterns, uploaded as raw bytes (an f32 view of them).
-      const words = Uint32Array.from({ length: numel(shape) }, () => Math.floor(rand() * 2 ** 32) >>> 0);
+      // Packed quantized words: random bit patterns, uploaded as raw bytes (an f32 view of them);
+      // quantized activation rows need a real header (f32 scale, small zero point) to mean anything.
+      const words = actRowsFor(sub, name, numel(shape), rand) ?? Uint32Array.from({ length: numel(shape) }, () => Math.floor(rand() * 2 ** 32) >>> 0);
       env.set(name, ndarray(shape, words));
       return new Float32Array(words.buffer);
     }
@@ -35,7 +49,16 @@ export function referenceFor(sub: Graph, seed = 1234): Reference {
   });
   const out = interpret(sub, env).get(sub.outputs[0] as string);
   if (!out) throw new Error('verify: subgraph produced no output');
-  return { inputs, expected: out.data };
+  return { inputs, expected: out.data, ...(sub.values.get(sub.outputs[0] as string)?.dtype === 'u32' ? { expectedU32: true } : {}) };
+}
+
+/** null when a kernel's raw output (read back as f32 bits) matches `ref`, else a one-line reason. */
+export function checkOutput(actual: Float32Array, ref: Reference): string | null {
+  if (!ref.expectedU32) return compareOutputs(actual, ref.expected);
+  const words = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  if (words.length !== ref.expected.length) return `output has ${words.length} words, expected ${ref.expected.length}`;
+  const at = words.findIndex((w, i) => w !== ref.expected[i]);
+  return at < 0 ? null : `word ${at} is ${words[at]}, expected ${ref.expected[at]}`;
 }
 
 /** null when `actual` matches, else a one-line reason. */
