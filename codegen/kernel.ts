@@ -12,6 +12,8 @@ export type KnobSpace<K extends Knobs> = { readonly [P in keyof K]: readonly K[P
 
 export interface DeviceInfo {
   readonly features: ReadonlySet<string>;
+  /** WGSL language features (navigator.gpu.wgslLanguageFeatures, e.g. packed_4x8_integer_dot_product); absent = none known. */
+  readonly wgslFeatures?: ReadonlySet<string>;
   readonly limits: {
     readonly maxComputeWorkgroupSizeX: number;
     readonly maxComputeWorkgroupSizeY: number;
