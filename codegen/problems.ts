@@ -198,7 +198,16 @@ export interface MatmulNBitsProblem {
   readonly actLayout?: 'dense' | 'planes';
 }
 
+/**
+ * Weight-only quantized NCHW conv2d (op conv2d_nbits): inputs X, words, scales f32 [M, G], zeros
+ * f32 [M, G] (G = ceil(K / quantGroup)), then bias f32 [M] when `bias`. W is packed as
+ * matmul-nbits' W[M, K], K = C/group * kH * kW in (c, kh, kw) order; `group` is the conv's.
+ */
+export interface Conv2dNBitsProblem extends ConvGeometry {
+  readonly kind: 'conv2d-nbits'; readonly bits: number; readonly quantGroup: number; readonly layout: 'dense' | 'planes';
+}
+
 /** quantize_act: `rows` rows of K f32 -> u32 rows [scale bits, zero, codes] (src/quant/act.ts). */
 export interface QuantizeActProblem { readonly kind: 'quantize-act'; readonly rows: number; readonly K: number; readonly bits: number; readonly layout: 'dense' | 'planes' }
 
-export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem | ReduceProblem | RowNormProblem | GatherProblem | Pool2dProblem | ResizeProblem | IndexMapProblem | BatchNormProblem | ConvTranspose2dProblem | MatmulNBitsProblem | QuantizeActProblem;
+export type Problem = ElementwiseProblem | MatmulProblem | Conv2dProblem | TransposeProblem | ReduceProblem | RowNormProblem | GatherProblem | Pool2dProblem | ResizeProblem | IndexMapProblem | BatchNormProblem | ConvTranspose2dProblem | MatmulNBitsProblem | QuantizeActProblem | Conv2dNBitsProblem;

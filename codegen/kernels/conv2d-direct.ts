@@ -38,6 +38,37 @@ export function convKey(p: Conv2dProblem): string {
   ].join(';');
 }
 
+/** The shape of a direct conv's register tile: what directTile needs of a problem. */
+type TileShape = Pick<Conv2dProblem, 'W' | 'OH' | 'OW' | 'strides' | 'dilations' | 'pads' | 'bias' | 'epilogue'>;
+
+/**
+ * The register tile of `J` output channels x `I` adjacent output columns shared by the direct conv
+ * templates: accumulator declarations, the FMAs of one tap (in scope: ow0, kx, xrow; the weight of
+ * channel j is `weightAt(j)`), and the guarded stores (in scope: obase, m0).
+ */
+export function directTile(b: ShaderBuilder, p: TileShape, J: number, I: number, weightAt: (j: number) => string): { acc: string[]; inner: string[]; stores: string[] } {
+  const sW = p.strides[1];
+  const dW = p.dilations[1];
+  const acc: string[] = [];
+  const inner: string[] = [];
+  for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) acc.push(`var acc${j}_${i} = 0.0;`);
+  for (let j = 0; j < J; j++) inner.push(`let w${j} = ${weightAt(j)};`);
+  for (let i = 0; i < I; i++) {
+    // Out-of-range taps read a clamped (valid) address and are zeroed by the select.
+    inner.push(`let ix${i} = i32((ow0 + ${i}u) * ${sW}u + kx * ${dW}u) - ${i32Lit(p.pads[1])};`,
+      `let xv${i} = select(0.0, x[xrow + u32(clamp(ix${i}, 0i, ${i32Lit(p.W - 1)}))], ix${i} >= 0i && ix${i} < ${i32Lit(p.W)});`);
+  }
+  for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) inner.push(`acc${j}_${i} = fma(xv${i}, w${j}, acc${j}_${i});`);
+  const stores: string[] = [];
+  for (let j = 0; j < J; j++) {
+    for (let i = 0; i < I; i++) {
+      const v = p.bias ? `acc${j}_${i} + bias[m0 + ${j}u]` : `acc${j}_${i}`;
+      stores.push(`if (ow0 + ${i}u < ${u32Lit(p.OW)}) { out[obase + ${u32Lit(j * p.OH * p.OW)} + ${i}u] = ${applyEpilogue(p.epilogue, v, b)}; }`);
+    }
+  }
+  return { acc, inner, stores };
+}
+
 export const conv2dDirectTemplate: KernelTemplate<Conv2dProblem, Conv2dDirectKnobs> = {
   name: 'conv2d-direct',
   knobs: KNOBS,
@@ -61,27 +92,11 @@ export const conv2dDirectTemplate: KernelTemplate<Conv2dProblem, Conv2dDirectKno
     const OWB = ceilDiv(p.OW, k.outputsX);
     const MB = p.M / k.channels;
     const wPerM = Cg * p.kH * p.kW;
-    const [sH, sW] = p.strides;
-    const [dH, dW] = p.dilations;
+    const sH = p.strides[0];
+    const dH = p.dilations[0];
     const J = k.channels;
     const I = k.outputsX;
-    const acc: string[] = [];
-    const inner: string[] = [];
-    for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) acc.push(`var acc${j}_${i} = 0.0;`);
-    for (let j = 0; j < J; j++) inner.push(`let w${j} = w[wc + ${u32Lit(j * wPerM)} + ky * ${p.kW}u + kx];`);
-    for (let i = 0; i < I; i++) {
-      // Out-of-range taps read a clamped (valid) address and are zeroed by the select.
-      inner.push(`let ix${i} = i32((ow0 + ${i}u) * ${sW}u + kx * ${dW}u) - ${i32Lit(p.pads[1])};`,
-        `let xv${i} = select(0.0, x[xrow + u32(clamp(ix${i}, 0i, ${i32Lit(p.W - 1)}))], ix${i} >= 0i && ix${i} < ${i32Lit(p.W)});`);
-    }
-    for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) inner.push(`acc${j}_${i} = fma(xv${i}, w${j}, acc${j}_${i});`);
-    const stores: string[] = [];
-    for (let j = 0; j < J; j++) {
-      for (let i = 0; i < I; i++) {
-        const v = p.bias ? `acc${j}_${i} + bias[m0 + ${j}u]` : `acc${j}_${i}`;
-        stores.push(`if (ow0 + ${i}u < ${u32Lit(p.OW)}) { out[obase + ${u32Lit(j * p.OH * p.OW)} + ${i}u] = ${applyEpilogue(p.epilogue, v, b)}; }`);
-      }
-    }
+    const { acc, inner, stores } = directTile(b, p, J, I, (j) => `w[wc + ${u32Lit(j * wPerM)} + ky * ${p.kW}u + kx]`);
     const body = [
       `let id = groupIdx * ${u32Lit(k.workgroupSize)} + lidx;`,
       `if (id >= ${u32Lit(invocations(p, k))}) { return; }`,

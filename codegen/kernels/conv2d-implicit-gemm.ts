@@ -19,7 +19,7 @@ function gemmDims(p: Conv2dProblem): { M: number; N: number; K: number; batches:
 }
 
 /** `fn im2col(g, k, p) -> f32`: input pixel for GEMM row k (c, ky, kx) and column p (n, oh, ow) of group g; 0 in padding. */
-function im2colFn(p: Conv2dProblem): string {
+export function im2colFn(p: Conv2dProblem): string {
   const Cg = p.C / p.group;
   const khw = p.kH * p.kW;
   const ohw = p.OH * p.OW;

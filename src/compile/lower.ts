@@ -12,6 +12,7 @@ import { transposePerm } from '../ir/ops/layout.ts';
 import { lowerReduceFamily } from './lower-reduce.ts';
 import { lowerCnnNode } from './lower-cnn.ts';
 import { lowerQuantNode } from './lower-quant.ts';
+import { lowerConvNBitsNode } from './lower-conv-nbits.ts';
 import type { LowerContext, LoweredNode, NodeLowering } from './lowering.ts';
 import { broadcastShapes, broadcastStrides, isConcrete, numel } from '../ir/shape.ts';
 
@@ -29,7 +30,7 @@ export interface Lowered {
 }
 
 /** Lowerings of the op families beyond the core ops below; the first that claims a node wins. */
-const FAMILY_LOWERINGS: readonly NodeLowering[] = [lowerReduceFamily, lowerCnnNode, lowerQuantNode];
+const FAMILY_LOWERINGS: readonly NodeLowering[] = [lowerReduceFamily, lowerCnnNode, lowerQuantNode, lowerConvNBitsNode];
 
 function shapeOf(g: Graph, v: string): number[] {
   const t = g.values.get(v);

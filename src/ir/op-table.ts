@@ -2,6 +2,7 @@
 
 import type { OpDef } from './op-def.ts';
 import { conv2dOp } from './ops/conv.ts';
+import { conv2dNBitsOp } from './ops/conv-nbits.ts';
 import { CNN_OPS } from './ops/cnn.ts';
 import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
 import { reshapeOp, transposeOp } from './ops/layout.ts';
@@ -14,7 +15,7 @@ import { REDUCE_OPS } from './ops/reduce.ts';
 import { SHAPE_OPS } from './ops/shape-ops.ts';
 
 export const OP_TABLE: ReadonlyMap<string, OpDef> = new Map(
-  [...ELEMENTWISE_OPS, matmulOp, gemmOp, matmulNBitsOp, quantizeActOp, conv2dOp, reshapeOp, transposeOp, ...REDUCE_OPS, ...NORMALIZE_OPS, gatherOp, ...SHAPE_OPS, ...CNN_OPS].map((d) => [d.name, d]),
+  [...ELEMENTWISE_OPS, matmulOp, gemmOp, matmulNBitsOp, quantizeActOp, conv2dOp, conv2dNBitsOp, reshapeOp, transposeOp, ...REDUCE_OPS, ...NORMALIZE_OPS, gatherOp, ...SHAPE_OPS, ...CNN_OPS].map((d) => [d.name, d]),
 );
 
 export function getOp(name: string): OpDef | undefined {

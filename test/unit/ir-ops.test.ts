@@ -249,6 +249,8 @@ describe('builder errors name the node', () => {
     for (const o of ['max_pool2d', 'avg_pool2d', 'global_avg_pool', 'resize', 'depth_to_space', 'pad', 'slice', 'concat', 'split', 'batch_norm', 'conv_transpose2d']) tested.add(o);
     // Hand-checked in matmul-nbits-op.test.ts.
     tested.add('matmul_nbits');
+    // Hand-checked in conv-nbits-op.test.ts.
+    tested.add('conv2d_nbits');
     // Hand-checked in quant-act.test.ts.
     tested.add('quantize_act');
     expect([...OP_TABLE.keys()].filter((o) => !tested.has(o))).toEqual([]);
