@@ -18,8 +18,16 @@ import { resizeTemplate } from './resize.ts';
 import { gatherTemplate } from './gather.ts';
 import { reduceTemplate } from './reduce.ts';
 import { rowNormTemplate } from './row-norm.ts';
+import { matmulNBitsGemvLanesTemplate } from './matmul-nbits-gemv-lanes.ts';
 import { matmulNBitsGemvTemplate } from './matmul-nbits-gemv.ts';
 import { matmulNBitsGemmTemplate } from './matmul-nbits-gemm.ts';
+import { quantizeActTemplate } from './quantize-act.ts';
+import { matmulNBitsPopcountGemvTemplate } from './matmul-nbits-popcount-gemv.ts';
+import { matmulNBitsPopcountGemmTemplate } from './matmul-nbits-popcount-gemm.ts';
+import { matmulNBitsDot4Template } from './matmul-nbits-dot4.ts';
+import { matmulNBitsDot4GemmTemplate } from './matmul-nbits-dot4-gemm.ts';
+import { conv2dNBitsTemplate } from './conv2d-nbits.ts';
+import { conv2dNBitsDirectTemplate } from './conv2d-nbits-direct.ts';
 
 const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> = {
   elementwise: [elementwiseTemplate],
@@ -36,9 +44,12 @@ const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> =
   reduce: [reduceTemplate],
   'row-norm': [rowNormTemplate],
   gather: [gatherTemplate],
-  // gemv first: it rejects (valid) problems of more than 8 rows, which the tiled gemm serves.
-  'matmul-nbits': [matmulNBitsGemvTemplate, matmulNBitsGemmTemplate],
-  'quantize-act': [],
+  // gemv first: it rejects (valid) problems of more than 8 rows, which the tiled gemm serves;
+  // the lanes gemv (columns across lanes) before it serves the wide dense ones (N >= 32).
+  'matmul-nbits': [matmulNBitsGemvLanesTemplate, matmulNBitsGemvTemplate, matmulNBitsGemmTemplate, matmulNBitsDot4Template, matmulNBitsDot4GemmTemplate, matmulNBitsPopcountGemvTemplate, matmulNBitsPopcountGemmTemplate],
+  'quantize-act': [quantizeActTemplate],
+  // Direct first, as for conv2d: the faster default on lavapipe (bench/conv-nbits.ts).
+  'conv2d-nbits': [conv2dNBitsDirectTemplate, conv2dNBitsTemplate],
 };
 
 export const KERNELS: ReadonlyMap<string, AnyKernelTemplate> = new Map(

@@ -124,8 +124,8 @@ describe('matmul-nbits registry', () => {
   it('serves up to 8 rows with the gemv and more with the gemm, with reasons', () => {
     const p = (M: number): MatmulNBitsProblem => ({ kind: 'matmul-nbits', M, N: 64, K: 256, bits: 3, group: 128, layout: 'dense', bias: false, epilogue: [] });
     const dev = { features: new Set<string>(), limits: { maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27 } };
-    const [gemv, gemm] = templatesFor(p(1));
-    expect([gemv?.name, gemm?.name]).toEqual(['matmul-nbits-gemv', 'matmul-nbits-gemm']);
+    const [lanes, gemv, gemm] = templatesFor(p(1));
+    expect([lanes?.name, gemv?.name, gemm?.name]).toEqual(['matmul-nbits-gemv-lanes', 'matmul-nbits-gemv', 'matmul-nbits-gemm']);
     expect(matmulNBitsGemvTemplate.valid(p(NBITS_GEMV_MAX_ROWS), matmulNBitsGemvTemplate.defaults(p(8), dev), dev)).toBe(true);
     expect(matmulNBitsGemvTemplate.valid(p(9), { workgroupSize: 64, cols: 1, unroll: 0 }, dev)).toMatch(/rows/);
     expect(matmulNBitsGemvTemplate.valid({ ...p(1), bits: 9 }, { workgroupSize: 64, cols: 1, unroll: 0 }, dev)).toMatch(/1\.\.8 bits/);

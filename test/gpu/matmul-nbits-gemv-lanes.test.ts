@@ -1,0 +1,129 @@
+// matmul-nbits-gemv-lanes vs a float64 reference built from dequantize(): random widths 1–8,
+// groups of whole 32-code chunks and per-channel, odd K (short last chunk, K % 4 != 0 without
+// shareA), odd N past workgroup edges, symmetric/fractional/random zeros, bias, epilogues and
+// random knobs (workgroup size, columns per lane, subgroup-shared A). Plus the routing reasons.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { matmulNBitsGemvLanesTemplate as lanes, NBITS_GEMV_LANES_MIN_N } from '../../codegen/kernels/matmul-nbits-gemv-lanes.ts';
+import type { Epilogue, MatmulNBitsProblem } from '../../codegen/problems.ts';
+import { codeCentre, signedCode, signFlipMasks } from '../../codegen/wgsl/packed-signed.ts';
+import { GraphBuilder } from '../../src/ir/builder.ts';
+import { ndarray, type NdArray } from '../../src/ir/tensor.ts';
+import { interpret } from '../../src/interp/interpreter.ts';
+import { dequantize, groupsPerRow, packCodes, type QuantizedWeight } from '../../src/quant/format.ts';
+import { mulberry32 } from '../../src/util/random.ts';
+import { epilogueArb, expectKernelMatches, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
+import { fcParams } from '../prop/arbitraries.ts';
+
+const ctx = await gpuForTests();
+
+interface Case { M: number; N: number; K: number; bits: number; group: number; zeros: 'symmetric' | 'random' | 'fractional'; bias: boolean; epilogue: Epilogue; knobIndex: number; seed: number }
+
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  M: fc.constantFrom(1, 1, 2, 3, 5),
+  N: fc.oneof(fc.constantFrom(32, 33, 63, 65, 127, 129), fc.integer({ min: NBITS_GEMV_LANES_MIN_N, max: 300 })),
+  K: fc.oneof(fc.constantFrom(1, 4, 31, 32, 33, 95, 130, 257, 468), fc.integer({ min: 1, max: 520 })),
+  bits: fc.integer({ min: 1, max: 8 }),
+  group: fc.constantFrom(0, 32, 64, 128, 256),
+  zeros: fc.constantFrom('symmetric', 'random', 'fractional'),
+  bias: fc.boolean(),
+  epilogue: epilogueArb,
+  knobIndex: fc.nat(),
+  seed: fc.nat(),
+}) as fc.Arbitrary<Case>;
+
+const problemOf = (c: Case): MatmulNBitsProblem => ({ kind: 'matmul-nbits', M: c.M, N: c.N, K: c.K, bits: c.bits, group: c.group || c.K, layout: 'dense', bias: c.bias, epilogue: c.epilogue });
+
+function weightOf(c: Case): QuantizedWeight {
+  const rand = mulberry32(c.seed);
+  const group = c.group || c.K;
+  const G = groupsPerRow(c.K, group);
+  const top = 2 ** c.bits - 1;
+  const codes = Array.from({ length: c.N * c.K }, () => Math.floor(rand() * (top + 1)));
+  const scales = Float32Array.from({ length: c.N * G }, () => 0.01 + 0.09 * rand());
+  const zero = (): number => (c.zeros === 'symmetric' ? codeCentre(c.bits) : c.zeros === 'random' ? Math.round(rand() * top) : rand() * top);
+  const zeros = Float32Array.from({ length: c.N * G }, zero);
+  return { N: c.N, K: c.K, bits: c.bits, group, layout: 'dense', words: packCodes(codes, c.N, c.K, c.bits, 'dense'), scales, zeros };
+}
+
+function reference(c: Case, a: Float32Array, w: QuantizedWeight, bias: Float32Array | null): Float64Array {
+  const wd = dequantize(w);
+  const y = new Float64Array(c.M * c.N);
+  for (let m = 0; m < c.M; m++) {
+    for (let n = 0; n < c.N; n++) {
+      let acc = bias ? (bias[n] as number) : 0;
+      for (let k = 0; k < c.K; k++) acc += (a[m * c.K + k] as number) * (wd[n * c.K + k] as number);
+      y[m * c.N + n] = acc;
+    }
+  }
+  if (!c.epilogue.length) return y;
+  const g = new GraphBuilder('epi');
+  let v = g.input('Y', 'f32', [c.M, c.N]);
+  for (const e of c.epilogue) v = g.op(e.op, [v], e.attrs);
+  g.output(v);
+  return (interpret(g.build(), { Y: ndarray([c.M, c.N], y) }).get(v) as NdArray).data;
+}
+
+async function check(gpu: NonNullable<typeof ctx>, c: Case, knobs?: unknown): Promise<void> {
+  const p = problemOf(c);
+  const k = knobs ?? pickKnobs(lanes, p, gpu.info, c.knobIndex);
+  const w = weightOf(c);
+  const a = randomData(c.M * c.K, c.seed + 1);
+  const bias = c.bias ? randomData(c.N, c.seed + 2) : null;
+  const inputs = [a, new Float32Array(w.words.buffer), w.scales, w.zeros, ...(bias ? [bias] : [])];
+  await expectKernelMatches(gpu, lanes, p, k as never, inputs, reference(c, a, w, bias));
+}
+
+describe('centred chunk codes', () => {
+  it('signedCode over sign-flipped words gives q - 2^(b-1) for every width and position', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.nat(255), { minLength: 32, maxLength: 32 }), (bits, raw) => {
+      const codes = raw.map((q) => q & (2 ** bits - 1));
+      const words = packCodes(codes, 1, 32, bits, 'dense');
+      const flipped = Array.from(words, (w, t) => (w ^ (signFlipMasks(bits)[t] as number)) >>> 0);
+      for (let i = 0; i < 32; i++) {
+        // Evaluate the WGSL expression in JS: u32 shifts are logical, the outer i32 one arithmetic.
+        const js = signedCode(bits, (w) => `W[${w}]`, i)
+          .replace(/bitcast<i32>\(/g, '((').replace(/(\d+)u/g, '$1').replace(/ >> /g, ' >>> ')
+          .replace(/\) >>> (\d+)\)$/, ') | 0) >> $1)');
+        const value = new Function('W', `return ${js};`)(flipped) as number;
+        expect(value).toBe((codes[i] as number) - codeCentre(bits));
+      }
+    }), fcParams(60));
+  });
+});
+
+describe.skipIf(!ctx)('matmul-nbits-gemv-lanes on the GPU', () => {
+  const gpu = ctx as NonNullable<typeof ctx>;
+
+  it('matches the dequantized float64 reference for random problems and knobs', async () => {
+    await fc.assert(fc.asyncProperty(caseArb, (c) => check(gpu, c)), fcParams(8));
+  });
+
+  // Each shader costs ~1 s of lavapipe LLVM: the widths cover aligned, straddling and both ends.
+  it('defaults are valid and correct for widths 1, 3, 6 (M = 8), 8; K = 468, group 128 and per-channel', async () => {
+    for (const bits of [1, 3, 6, 8]) {
+      const c: Case = { M: bits === 6 ? 8 : 1, N: 70, K: 468, bits, group: bits % 3 === 0 ? 0 : 128, zeros: bits % 2 ? 'fractional' : 'symmetric', bias: true, epilogue: [{ op: 'relu', attrs: {} }], knobIndex: 0, seed: bits };
+      const k = lanes.defaults(problemOf(c), gpu.info);
+      expect(lanes.valid(problemOf(c), k, gpu.info)).toBe(true);
+      await check(gpu, c, k);
+    }
+  });
+});
+
+describe('matmul-nbits-gemv-lanes routing', () => {
+  it('rejects, with reasons, what the other templates serve', () => {
+    const p = (over: Partial<MatmulNBitsProblem>): MatmulNBitsProblem => ({ kind: 'matmul-nbits', M: 1, N: 64, K: 256, bits: 4, group: 128, layout: 'dense', bias: false, epilogue: [], ...over });
+    const dev = { features: new Set<string>(), limits: { maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27 } };
+    const k = { workgroupSize: 16, cols: 1, shareA: 0 };
+    expect(lanes.valid(p({}), k, dev)).toBe(true);
+    expect(lanes.valid(p({ layout: 'planes' }), k, dev)).toMatch(/planes/);
+    expect(lanes.valid(p({ group: 48 }), k, dev)).toMatch(/group 48/);
+    expect(lanes.valid(p({ N: 31 }), k, dev)).toMatch(/idle/);
+    expect(lanes.valid(p({ M: 9 }), k, dev)).toMatch(/rows/);
+    expect(lanes.valid(p({ actBits: 8, actLayout: 'dense' }), k, dev)).toMatch(/WxAy/);
+    expect(lanes.valid(p({}), { ...k, shareA: 1 }, dev)).toMatch(/subgroups/);
+    expect(lanes.valid(p({ K: 258 }), { ...k, shareA: 1 }, { ...dev, features: new Set(['subgroups']) })).toMatch(/multiple of 4/);
+    expect(lanes.defaults(p({}), dev)).toEqual({ workgroupSize: 8, cols: 4, shareA: 0 });
+  });
+});
