@@ -46,6 +46,12 @@ cxx=$(find_lib libstdc++.so.6.)
 [ -n "$cxx" ] && xzc "$(readlink -f "$cxx")" "$D/lib-fallback/libstdc++.so.6.xz"
 if [ -x "$x/bin/busybox" ]; then cp "$x/bin/busybox" "$D/bin/busybox"; else echo "device-pack: no busybox-static; the device needs xz" >&2; fi
 rm -rf "$x"
+# The NVIDIA Vulkan ICD (libGLX_nvidia) needs the GL vendor-neutral dispatch libraries: without
+# them its vkCreateInstance is missing (seen on the H200). Shipped as .debs, unpacked there as root.
+GL_DEBS="libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2"
+(cd "$debs" && for p in $GL_DEBS; do ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download "$p" >/dev/null 2>&1 || true; done)
+mkdir -p "$D/debs"
+for p in $GL_DEBS; do cp $(ls "$debs/${p}"_*.deb 2>/dev/null | head -1) "$D/debs/" 2>/dev/null || echo "device-pack: no $p .deb (the NVIDIA ICD may not load)" >&2; done
 
 # The suite and the quant bench as two self-contained ESM bundles; native addons stay outside in
 # a minimal node_modules next to them, so `import 'webgpu'` resolves as in the checkout.

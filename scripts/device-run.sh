@@ -48,6 +48,12 @@ NODE=$RT/bin/node
 
 # 2. Libraries: our Vulkan loader only where the system has none; the NVIDIA driver's folders.
 has_lib() { { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } | grep -q "$1" || ls /usr/lib/x86_64-linux-gnu/"$1" /usr/lib64/"$1" /lib/x86_64-linux-gnu/"$1" >/dev/null 2>&1; }
+# The GL dispatch libraries the NVIDIA ICD needs (packed .debs), where missing and we are root.
+if ! has_lib libGLdispatch.so.0 && [ "$(id -u)" = 0 ] && ls "$PACK"/debs/*.deb >/dev/null 2>&1; then
+  for f in "$PACK"/debs/*.deb; do dpkg -x "$f" / || say "could not unpack $f"; done
+  ldconfig 2>/dev/null
+  say "installed the GL dispatch libraries from the pack"
+fi
 LIBS=
 has_lib libvulkan.so.1 || LIBS=$RT/lib
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu/nvidia/current; do [ -d "$d" ] && LIBS=${LIBS:+$LIBS:}$d; done
