@@ -38,7 +38,7 @@ export interface Elaborated {
 }
 
 const DTYPES: ReadonlySet<string> = new Set(['f32', 'f16']);
-const ANNOTATIONS: Readonly<Record<string, readonly string[]>> = { quant: ['bits', 'group'], sparse: ['group', 'rate'], keep: ['dtype'] };
+const ANNOTATIONS: Readonly<Record<string, readonly string[]>> = { quant: ['bits', 'group', 'act_bits'], sparse: ['group', 'rate'], keep: ['dtype'] };
 const MAX_DEPTH = 64;
 const MAX_ITERS = 100_000;
 

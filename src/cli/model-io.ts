@@ -12,6 +12,7 @@ import { readNpy } from '../io/npy.ts';
 import type { BundleData, IoSpec } from '../runtime/manifest.ts';
 import { UserError } from './errors.ts';
 import { loadAbitModel } from '../../dsl/program.ts';
+import type { AnnotationRecord } from '../../dsl/to-ir.ts';
 import { openWeights } from '../weights/index.ts';
 import { decodePng } from '../io/png.ts';
 
@@ -37,7 +38,17 @@ function loadAbit(file: string, inputShapes: Readonly<Record<string, readonly nu
     set[m[1] as string] = Number(m[2]);
   }
   const weights = o.weights !== undefined ? openWeights(o.weights) : undefined;
-  return loadAbitModel(file, { set, inputShapes, ...(weights ? { weights } : {}) }).graph;
+  const r = loadAbitModel(file, { set, inputShapes, ...(weights ? { weights } : {}) });
+  if (r.annotations.size) ANNOTATIONS.set(r.graph, r.annotations);
+  return r.graph;
+}
+
+// DSL annotations (`@quant`, `@keep`) of graphs loaded from .abit, for the quantization options.
+const ANNOTATIONS = new WeakMap<Graph, ReadonlyMap<string, readonly AnnotationRecord[]>>();
+
+/** The DSL annotation side table of a graph returned by loadModel (node name -> records). */
+export function modelAnnotations(g: Graph): ReadonlyMap<string, readonly AnnotationRecord[]> | undefined {
+  return ANNOTATIONS.get(g);
 }
 
 /** NAME=DIMxDIM... -> shapes. */

@@ -82,7 +82,7 @@ describe('anybit compile --bits and inspect', () => {
     expect(s.quantized.map((l) => [l.node, l.bits, l.group])).toEqual([['fc1', 3, 32], ['fc2', 3, 32]]);
     const i = anybit('inspect', out);
     expect(i.code, i.stderr).toBe(0);
-    expect(i.stdout).toMatch(/fc1\s+W3 g32/);
+    expect(i.stdout).toMatch(/fc1\s+W3A32 g32/);
     expect(i.stdout).not.toMatch(/fc3\s+W/);
     const ratio = /compression (\d+\.\d+)x/.exec(i.stdout)?.[1];
     // fc1+fc2 are 20480 of 21546 weights; at 3 bits + f32 scale/zero per 32 they shrink ~6.4x.

@@ -2,7 +2,9 @@
 // zeros per (row, group) in the formats of src/quant/format.ts. Scales and zeros are rounded to
 // f32 *before* codes are chosen, so every unclipped element is within scale/2 of its value.
 // Symmetric grids are restricted-range (codes zero±(2^(b-1)-1), like int8's ±127) so 0 and ±max are
-// exact; 1-bit symmetric uses zero 0.5 (levels ±scale/2). Calibration-aware methods are not here.
+// exact; 1-bit symmetric uses zero 0.5 (levels ±scale/2). With a calibration Gram matrix H = X^T X
+// the MSE clipping search minimises each group's output error Δ^T H_g Δ instead of |Δ|^2
+// (cross-group terms ignored); activation smoothing itself lives in smooth.ts.
 
 import { checkBits, groupsPerRow, packCodes, type PackedLayout, type QuantizedWeight } from '../../quant/format.ts';
 
@@ -17,6 +19,8 @@ export interface WeightQuantOptions {
   /** 2-bit "bit balance": symmetric levels {-2..2} stored as 3-bit codes (zero 4). */
   readonly bitBalance?: boolean;
   readonly layout?: PackedLayout;
+  /** K x K Gram matrix of calibration rows: 'mse' then minimises output error, not weight error. */
+  readonly hessian?: Float64Array | undefined;
 }
 
 export interface QuantizedMatrix {
@@ -71,8 +75,21 @@ function codeOf(x: number, g: Grid): number {
   return q < g.qlo ? g.qlo : q > g.qhi ? g.qhi : q;
 }
 
-function groupError(v: ArrayLike<number>, g: Grid): number {
+function groupError(v: ArrayLike<number>, g: Grid, h?: { H: Float64Array; K: number; k0: number; d: Float64Array }): number {
   let e = 0;
+  if (h) {
+    const d = h.d;
+    for (let i = 0; i < v.length; i++) d[i] = (v[i] as number) - g.scale * (codeOf(v[i] as number, g) - g.zero);
+    for (let i = 0; i < v.length; i++) {
+      const di = d[i] as number;
+      if (di === 0) continue;
+      const row = (h.k0 + i) * h.K + h.k0;
+      let s = 0;
+      for (let j = 0; j < v.length; j++) s += (h.H[row + j] as number) * (d[j] as number);
+      e += di * s;
+    }
+    return e;
+  }
   for (let i = 0; i < v.length; i++) {
     const d = (v[i] as number) - g.scale * (codeOf(v[i] as number, g) - g.zero);
     e += d * d;
@@ -91,16 +108,18 @@ export function quantizeMatrix(w: ArrayLike<number>, N: number, K: number, o: We
   const zeros = new Float32Array(N * G);
   const codes = new Uint8Array(N * K);
   const row = new Float64Array(K);
+  const scratch = new Float64Array(group);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) row[k] = w[n * K + k] as number;
     for (let gi = 0; gi < G; gi++) {
       const v = row.subarray(gi * group, Math.min(K, (gi + 1) * group));
       let best = gridFor(v, o, 1);
       if (o.method === 'mse') {
-        let bestErr = groupError(v, best);
+        const h = o.hessian ? { H: o.hessian, K, k0: gi * group, d: scratch } : undefined;
+        let bestErr = groupError(v, best, h);
         for (const alpha of MSE_SHRINKS.slice(1)) {
           const g = gridFor(v, o, alpha);
-          const e = groupError(v, g);
+          const e = groupError(v, g, h);
           if (e < bestErr) {
             best = g;
             bestErr = e;
