@@ -25,13 +25,19 @@ export interface QuantConfig {
   readonly actBits?: number;
   /** Keep every conv2d float (only MatMul/Gemm layers quantized), as `--keep` would. */
   readonly floatConvs?: boolean;
+  /** Convs at the product's default width (max(bits, 8)) instead of `bits`, as plain `--bits N` does. */
+  readonly defaultConvs?: boolean;
 }
+
+/** What plain `--bits 4` gives a CNN: matmuls at 4 bits, convs at the 8-bit floor. */
+export const DEFAULT_POLICY_CONFIG: QuantConfig = { label: 'W4 g128, convs W8 (plain --bits 4)', bits: 4, group: 128, defaultConvs: true };
 
 /** Extra rows for models with quantized MatMuls: the convs kept float. */
 export const FLOAT_CONV_CONFIGS: readonly QuantConfig[] = [
   { label: 'W4 g128, convs float', bits: 4, group: 128, floatConvs: true },
   { label: 'W3 g128, convs float', bits: 3, group: 128, floatConvs: true },
   { label: 'W4A8 g128, convs float', bits: 4, group: 128, actBits: 8, floatConvs: true },
+  DEFAULT_POLICY_CONFIG,
 ];
 
 /** A keep pattern matching `name` only: a '?' for its first '.' makes it an anchored glob. */
@@ -85,7 +91,7 @@ export function fakeQuantOnnx(g: Graph, c: QuantConfig, method: Method, extra: P
   // weight-only there, so dequantizeGraph simulates theirs.
   const smooth = !!c.actBits && method === 'best' && calib !== undefined;
   const opts: QuantizeOptions = {
-    ...extra, ...(c.floatConvs ? { keep: [...(extra.keep ?? []), ...convKeep(g)] } : {}), bits: c.bits, group: c.group, method: method === 'rtn' ? 'rtn' : smooth ? 'smooth' : 'mse',
+    ...extra, ...(c.floatConvs ? { keep: [...(extra.keep ?? []), ...convKeep(g)] } : {}), bits: c.bits, ...(c.defaultConvs ? {} : { convBits: c.bits }), group: c.group, method: method === 'rtn' ? 'rtn' : smooth ? 'smooth' : 'mse',
     ...(c.actBits ? { actBits: c.actBits } : {}), ...(c.bitBalance ? { bitBalance: true } : {}), ...(smooth ? { calibration: calib } : {}),
   };
   const q = runPipeline(g, passContext(), defaultPipeline(opts));

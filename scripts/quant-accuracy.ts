@@ -16,7 +16,7 @@ import type { Calibration } from '../src/quant/calibrate.ts';
 import { ndarray } from '../src/ir/tensor.ts';
 import { loadCheckpoint } from '../src/weights/index.ts';
 import { imresizeBicubic } from './bicubic.ts';
-import { argmax, binaryIoU, calibrateOrt, CONFIGS, editDistance, FLOAT_CONV_CONFIGS, fakeQuantOnnx, floatOnnx, maxAbsDiff, meanAbsDiff, pct, runAll, sci, type FakeQuantModel, type Method, type QuantConfig } from './quant-accuracy-lib.ts';
+import { argmax, binaryIoU, calibrateOrt, CONFIGS, DEFAULT_POLICY_CONFIG, editDistance, FLOAT_CONV_CONFIGS, fakeQuantOnnx, floatOnnx, maxAbsDiff, meanAbsDiff, pct, runAll, sci, type FakeQuantModel, type Method, type QuantConfig } from './quant-accuracy-lib.ts';
 import { llamaSection } from './quant-accuracy-llama.ts';
 import { recSensitivity } from './quant-accuracy-sens.ts';
 import { spotCheck } from './quant-accuracy-spot.ts';
@@ -44,7 +44,7 @@ async function table(
   cells: (outs: Float32Array[], m: FakeQuantModel) => string[],
   run: (onnx: Uint8Array) => Promise<Float32Array[]>,
   calib?: Calibration,
-  configs: readonly QuantConfig[] = CONFIGS,
+  configs: readonly QuantConfig[] = [...CONFIGS, DEFAULT_POLICY_CONFIG],
 ): Promise<string[]> {
   const rows = [`| config | quantized layers | ${METHODS.flatMap((m) => header.map((h) => `${m === 'rtn' ? 'RTN' : 'best'} ${h.replace(/\|/g, '\\|')}`)).join(' | ')} |`, `|${'---|'.repeat(2 + METHODS.length * header.length)}`];
   const methods = new Set<string>();
@@ -227,7 +227,7 @@ async function rlfnSection(): Promise<string[]> {
   const bicubic = cases.reduce((s, k) => s + yPsnr(Float64Array.from(imresizeBicubic(k.x, 3, k.shape[2] as number, k.shape[3] as number, k.hr.h, k.hr.w)), k.hr, 4), 0) / cases.length;
   log(`rlfn float Set5 x4 Y-PSNR ${ref.toFixed(3)} dB (bicubic ${bicubic.toFixed(3)} dB)`);
   const rows = [`| config | quantized layers | RTN Y-PSNR | best Y-PSNR |`, '|---|---|---|---|'];
-  for (const c of CONFIGS) {
+  for (const c of [...CONFIGS, DEFAULT_POLICY_CONFIG]) {
     const cell: string[] = [];
     let layers = '';
     for (const m of METHODS) {

@@ -17,6 +17,7 @@ import { modelAnnotations } from './model-io.ts';
 
 export interface QuantFlags {
   readonly bits?: string | undefined;
+  readonly convBits?: string | undefined;
   readonly group?: string | undefined;
   readonly method?: string | undefined;
   readonly asym?: boolean | undefined;
@@ -51,10 +52,10 @@ function readPolicy(file: string): QuantPolicy {
 
 /** QuantizeOptions from the flags, or undefined when neither `--bits` nor `--policy` is given (no quantization). */
 export function quantizeOptionsOf(f: QuantFlags): QuantizeOptions | undefined {
-  const others = f.group !== undefined || f.method !== undefined || f.asym || f.sym || f.bitBalance || f.layout !== undefined || (f.keep?.length ?? 0) > 0 || f.actBits !== undefined || f.calib !== undefined;
+  const others = f.group !== undefined || f.method !== undefined || f.asym || f.sym || f.bitBalance || f.layout !== undefined || (f.keep?.length ?? 0) > 0 || f.actBits !== undefined || f.calib !== undefined || f.convBits !== undefined;
   const policy = f.policy !== undefined ? readPolicy(f.policy) : undefined;
   if (f.bits === undefined && !policy) {
-    if (others) throw new UserError('--group, --method, --asym, --sym, --bit-balance, --layout, --keep, --act-bits and --calib need --bits (or --policy)');
+    if (others) throw new UserError('--group, --method, --asym, --sym, --bit-balance, --layout, --keep, --act-bits, --conv-bits and --calib need --bits (or --policy)');
     return undefined;
   }
   const bitsText = f.bits ?? (policy?.default.bits !== undefined ? String(policy.default.bits) : undefined);
@@ -67,6 +68,8 @@ export function quantizeOptionsOf(f: QuantFlags): QuantizeOptions | undefined {
   if (method !== 'rtn' && method !== 'mse' && method !== 'smooth') throw new UserError(`--method '${method}': expected rtn, mse or smooth`);
   const actBits = f.actBits === undefined ? 0 : Number(f.actBits);
   if (f.actBits !== undefined && (!Number.isInteger(actBits) || actBits < 2 || actBits > 8)) throw new UserError(`--act-bits '${f.actBits}': expected an integer 2..8 (usually 4 or 8)`);
+  const convBits = f.convBits === undefined ? undefined : Number(f.convBits);
+  if (convBits !== undefined && (!Number.isInteger(convBits) || convBits < 1 || convBits > 8)) throw new UserError(`--conv-bits '${f.convBits}': expected an integer 1..8`);
   const layout = f.layout ?? 'dense';
   if (layout !== 'dense' && layout !== 'planes') throw new UserError(`--layout '${layout}': expected dense or planes`);
   if (f.asym && f.sym) throw new UserError('--asym and --sym contradict each other');
@@ -76,7 +79,7 @@ export function quantizeOptionsOf(f: QuantFlags): QuantizeOptions | undefined {
   return {
     bits, group, method, layout, keep: [...(f.keep ?? [])],
     ...(symmetric !== undefined ? { symmetric } : {}), ...(f.bitBalance ? { bitBalance: true } : {}),
-    ...(actBits ? { actBits } : {}), ...(policy ? { policy } : {}),
+    ...(actBits ? { actBits } : {}), ...(policy ? { policy } : {}), ...(convBits !== undefined ? { convBits } : {}),
   };
 }
 

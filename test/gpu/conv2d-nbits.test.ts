@@ -141,7 +141,7 @@ describe.skipIf(!ctx)('quantized conv graph compiled end to end', () => {
     const h = b.op('conv2d', [x, w('w0', [4, 3, 3, 2]), w('b0', [4])], { group: 2, strides: [2, 1], pads: [2, 0, 1, 1], dilations: [1, 2] }, { name: 'g2' });
     const y = b.op('conv2d', [b.op('hardswish', [h]), w('w1', [5, 4, 1, 1])], {}, { name: 'pw' });
     b.output(b.op('clip', [y], { min: -0.5, max: 0.5 }));
-    const r = await compileGraph(b.build(), { ctx: gpu, verifyPasses: true, quantize: { bits: 3, group: 5, keepEnds: false } });
+    const r = await compileGraph(b.build(), { ctx: gpu, verifyPasses: true, quantize: { bits: 3, convBits: 3, group: 5, keepEnds: false } });
     expect(r.lowered.kernels.map((k) => `${k.problem.kind}:${k.nodes.length}`)).toEqual(['conv2d-nbits:2', 'conv2d-nbits:2']);
     const input = uniformF32(2 * 6 * 11 * 10, rand);
     const ex = await Executor.create(gpu, r.bundle);

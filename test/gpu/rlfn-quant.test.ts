@@ -21,7 +21,7 @@ describe.skipIf(noGpu)('RLFN x4 quantized to 4 bits on WebGPU', () => {
     const weights = loadCheckpoint('../shared/data/rlfn/rlfn_x4.pth');
     const { graph } = loadAbitModel('examples/rlfn.abit', { weights, inputShapes: { x: [1, 3, SIZE, SIZE] } });
     const ctx = await gpu();
-    const r = await compileGraph(graph, { ctx, quantize: { bits: 4 } });
+    const r = await compileGraph(graph, { ctx, quantize: { bits: 4, convBits: 4 } });
     const convs = r.graph.nodes.filter((n) => n.op === 'conv2d');
     expect(r.graph.nodes.filter((n) => n.op === 'conv2d_nbits')).toHaveLength(55);
     expect(convs).toHaveLength(2);

@@ -109,10 +109,13 @@ describe('quantize pass on conv2d', () => {
     expect(r.stats).toMatchObject({ quantized: 2, kept: 2, convFloat: 1, floatWeightBytes: 4 * 36 * 4 });
     const [na, nc] = r.graph.nodes.filter((n) => n.op === 'conv2d_nbits');
     expect(na?.inputs.slice(1, 4)).toEqual(nc?.inputs.slice(1, 4));
-    expect(na?.attrs).toMatchObject({ N: 4, K: 36, bits: 4, group: 36, groups: 1, kernel_shape: [3, 3], pads });
+    // Plain `bits: 4` floors convs at 8 bits (DEFAULT_CONV_BITS_FLOOR); convBits asks for fewer.
+    expect(na?.attrs).toMatchObject({ N: 4, K: 36, bits: 8, group: 36, groups: 1, kernel_shape: [3, 3], pads });
     expect(ctx.diag.some((d) => d.node === 'dw' && d.message.includes('depthwise'))).toBe(true);
     expect(r.graph.initializers.has('ws')).toBe(false);
     // `anybit inspect` lists quantized convs like matmuls.
-    expect(quantLayers(r.graph).map((l) => `${l.node} W${l.bits} K${l.K}`)).toEqual(['a W4 K36', 'c W4 K36']);
+    expect(quantLayers(r.graph).map((l) => `${l.node} W${l.bits} K${l.K}`)).toEqual(['a W8 K36', 'c W8 K36']);
+    const low = quantizePass({ bits: 4, convBits: 3 }).run(g, passContext(true)).graph;
+    expect(quantLayers(low).map((l) => `${l.node} W${l.bits}`)).toEqual(['a W3', 'c W3']);
   });
 });

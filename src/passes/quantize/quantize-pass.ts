@@ -32,6 +32,8 @@ export interface QuantizeOptions {
   readonly keep?: readonly string[];
   /** Keep the first and last weight layers float; default: when the graph has a conv2d. */
   readonly keepEnds?: boolean;
+  /** Bits of conv2d layers that no policy rule or annotation sets; default max(bits, 8). */
+  readonly convBits?: number;
   /** 0 (default): f32 activations; 2..8: per-token activation quantization (WxAy). */
   readonly actBits?: number;
   /** Input statistics per layer (src/quant/calibrate.ts): 'smooth', and output-MSE clipping. */
@@ -45,6 +47,12 @@ export interface QuantizeOptions {
 }
 
 export const DEFAULT_GROUP = 128;
+/**
+ * Convs take at least this many bits unless asked otherwise (`convBits`, a policy rule, an
+ * annotation): without calibration, PP-OCRv4 rec at W6 convs already misreads 6% of text lines
+ * and at W4 every line, while 8-bit convs change nothing measurable (docs/quant-accuracy.md).
+ */
+export const DEFAULT_CONV_BITS_FLOOR = 8;
 
 /** Weight layers in graph order: nodes whose weight operand (input 1) is an initializer. */
 export function weightLayers(g: Graph): Node[] {
@@ -105,9 +113,11 @@ function layerSettings(layers: readonly Node[], o: QuantizeOptions, ctx: PassCon
   const cnnLike = layers.some((n) => n.op === 'conv2d');
   const ends = (o.keepEnds ?? cnnLike) ? new Set([layers[0]?.name, layers[layers.length - 1]?.name]) : new Set<string>();
   const cli: LayerSettings = { bits: o.bits, group: o.group ?? DEFAULT_GROUP, actBits: o.actBits ?? 0, method: o.method ?? 'mse', symmetric: o.symmetric, bitBalance: !!o.bitBalance };
+  const convBits = o.convBits ?? Math.max(o.bits, DEFAULT_CONV_BITS_FLOOR);
+  const cliConv: LayerSettings = { ...cli, bits: convBits, bitBalance: convBits === 2 && cli.bitBalance };
   const out = new Map<string, LayerSettings | 'keep'>();
   for (const n of layers) {
-    const r = ends.has(n.name) ? 'keep' : resolveLayer(cli, o.keep ?? [], o.policy, { node: n.name, weight: n.inputs[1] ?? '', annotation: o.annotations?.get(n.name) });
+    const r = ends.has(n.name) ? 'keep' : resolveLayer(n.op === 'conv2d' ? cliConv : cli, o.keep ?? [], o.policy, { node: n.name, weight: n.inputs[1] ?? '', annotation: o.annotations?.get(n.name) });
     if (typeof r === 'object' && 'error' in r) {
       ctx.diag.push({ severity: 'error', pass: 'quantize', node: n.name, message: r.error });
       out.set(n.name, 'keep');
