@@ -10,6 +10,7 @@
 // Usage: npx tsx scripts/llama-nll.ts [--paragraphs 100] [--gpu] [--bits N [--rtn] [--bit-balance] [--method M] [--act-bits A] [--calib C]]
 
 import { readFileSync } from 'node:fs';
+import { encodeLlama2c, loadLlama2cTokenizer } from '../src/weights/llama2c-tokenizer.ts';
 import { loadAbitModel } from '../dsl/program.ts';
 import { compileGraph } from '../src/compile/compile.ts';
 import { acquireDevice, releaseDevice } from '../src/runtime/device.ts';
@@ -34,49 +35,16 @@ const quantizeBase: QuantizeOptions | undefined = bitsAt < 0 ? undefined : {
   ...(opt('--act-bits') ? { actBits: Number(opt('--act-bits')) } : {}),
 };
 
-function tokenizer(file: string): { ids: Map<string, number>; scores: number[]; words: string[] } {
-  const b = readFileSync(file);
-  const words: string[] = [];
-  const scores: number[] = [];
-  let p = 4;
-  for (let i = 0; i < V; i++) {
-    scores.push(b.readFloatLE(p));
-    const len = b.readInt32LE(p + 4);
-    words.push(b.subarray(p + 8, p + 8 + len).toString('utf8'));
-    p += 8 + len;
-  }
-  return { ids: new Map(words.map((w, i) => [w, i])), scores, words };
-}
 
-/** llama2.c encode: dummy " " prefix, code points (byte fallback id = byte + 3), greedy best-score merges. */
-function encode(text: string, tok: ReturnType<typeof tokenizer>): number[] {
-  const out: number[] = [tok.ids.get(' ') as number];
-  for (const ch of text) {
-    const id = tok.ids.get(ch);
-    if (id !== undefined) out.push(id);
-    else for (const byte of Buffer.from(ch, 'utf8')) out.push(byte + 3);
-  }
-  for (;;) {
-    let best = -1e10;
-    let at = -1;
-    let merged = -1;
-    for (let i = 0; i + 1 < out.length; i++) {
-      const id = tok.ids.get((tok.words[out[i] as number] as string) + (tok.words[out[i + 1] as number] as string));
-      if (id !== undefined && (tok.scores[id] as number) > best) { best = tok.scores[id] as number; at = i; merged = id; }
-    }
-    if (at < 0) return out;
-    out.splice(at, 2, merged);
-  }
-}
 
 const weights = loadCheckpoint('../shared/data/llama2c/stories260K.bin');
-const tok = tokenizer('../shared/data/llama2c/tok512.bin');
+const tok = loadLlama2cTokenizer('../shared/data/llama2c/tok512.bin', V);
 const allParagraphs = readFileSync('../shared/data/text/tinystories_val_first1k.txt', 'utf8').split(/\n\s*\n/).map((s) => s.trim()).filter(Boolean);
 const paragraphs = allParagraphs.slice(0, count);
 const calibCount = Number(opt('--calib') ?? 0);
 const calibration = quantizeBase && calibCount > 0 ? calibrate((s) => loadAbitModel('examples/llama.abit', { weights, inputShapes: { tokens: [...(s.tokens?.shape ?? [])], mask: [...(s.mask?.shape ?? [])] } }).graph,
   allParagraphs.slice(2000, 2000 + calibCount).map((p) => {
-    const ids = [1, ...encode(p, tok)].slice(0, 512);
+    const ids = [1, ...encodeLlama2c(p, tok)].slice(0, 512);
     return Object.fromEntries(Object.entries(llamaInputs(ids, ids.length)).map(([k, v]) => [k, ndarray(v.shape, v.data)]));
   })) : undefined;
 const quantize: QuantizeOptions | undefined = quantizeBase && (calibration ? { ...quantizeBase, calibration } : quantizeBase);
@@ -112,7 +80,7 @@ let nll = 0;
 let n = 0;
 const t0 = performance.now();
 for (const para of paragraphs) {
-  const ids = [1, ...encode(para, tok)].slice(0, 512);
+  const ids = [1, ...encodeLlama2c(para, tok)].slice(0, 512);
   const T = ids.length;
   const logits = await logitsOf(ids, onGpu || quantize ? (BUCKETS.find((b) => b >= T) ?? 512) : T);
   for (let i = 0; i + 1 < T; i++) {

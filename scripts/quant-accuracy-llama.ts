@@ -4,6 +4,7 @@
 // quantized by the product's pass per bucket. 'smooth' calibrates on paragraphs 2001+ only.
 
 import { readFileSync } from 'node:fs';
+import { encodeLlama2c, loadLlama2cTokenizer } from '../src/weights/llama2c-tokenizer.ts';
 import * as ort from 'onnxruntime-node';
 import { loadAbitModel } from '../dsl/program.ts';
 import { ndarray } from '../src/ir/tensor.ts';
@@ -16,42 +17,7 @@ const V = 512;
 const BUCKETS = [64, 128, 256, 512];
 const CALIB_PARAGRAPHS = 8;
 
-interface Tokenizer { ids: Map<string, number>; scores: number[]; words: string[] }
 
-// The llama2.c tokenizer and encoder, as in scripts/llama-nll.ts (a script, so not importable).
-function tokenizer(file: string): Tokenizer {
-  const b = readFileSync(file);
-  const words: string[] = [];
-  const scores: number[] = [];
-  let p = 4;
-  for (let i = 0; i < V; i++) {
-    scores.push(b.readFloatLE(p));
-    const len = b.readInt32LE(p + 4);
-    words.push(b.subarray(p + 8, p + 8 + len).toString('utf8'));
-    p += 8 + len;
-  }
-  return { ids: new Map(words.map((w, i) => [w, i])), scores, words };
-}
-
-function encode(text: string, tok: Tokenizer): number[] {
-  const out: number[] = [tok.ids.get(' ') as number];
-  for (const ch of text) {
-    const id = tok.ids.get(ch);
-    if (id !== undefined) out.push(id);
-    else for (const byte of Buffer.from(ch, 'utf8')) out.push(byte + 3);
-  }
-  for (;;) {
-    let best = -1e10;
-    let at = -1;
-    let merged = -1;
-    for (let i = 0; i + 1 < out.length; i++) {
-      const id = tok.ids.get((tok.words[out[i] as number] as string) + (tok.words[out[i + 1] as number] as string));
-      if (id !== undefined && (tok.scores[id] as number) > best) { best = tok.scores[id] as number; at = i; merged = id; }
-    }
-    if (at < 0) return out;
-    out.splice(at, 2, merged);
-  }
-}
 
 export const LLAMA_CONFIGS: readonly QuantConfig[] = [
   { label: 'W8 g128', bits: 8, group: 128 }, { label: 'W4 g128', bits: 4, group: 128 }, { label: 'W3 g128', bits: 3, group: 128 },
@@ -61,13 +27,13 @@ export const LLAMA_CONFIGS: readonly QuantConfig[] = [
 
 export async function llamaSection(log: (s: string) => void): Promise<string[]> {
   const weights = loadCheckpoint('../shared/data/llama2c/stories260K.bin');
-  const tok = tokenizer('../shared/data/llama2c/tok512.bin');
+  const tok = loadLlama2cTokenizer('../shared/data/llama2c/tok512.bin', V);
   const all = readFileSync('../shared/data/text/tinystories_val_first1k.txt', 'utf8').split(/\n\s*\n/).map((s) => s.trim()).filter(Boolean);
-  const paras = all.slice(0, 100).map((p) => [1, ...encode(p, tok)].slice(0, 512));
+  const paras = all.slice(0, 100).map((p) => [1, ...encodeLlama2c(p, tok)].slice(0, 512));
   const graphOf = (T: number) => loadAbitModel('examples/llama.abit', { weights, inputShapes: { tokens: [T, V], mask: [T, T] } }).graph;
   const t0 = performance.now();
   const calib: Calibration = calibrate((s) => graphOf(s.tokens?.shape[0] ?? 0), all.slice(2000, 2000 + CALIB_PARAGRAPHS).map((p) => {
-    const ids = [1, ...encode(p, tok)].slice(0, 512);
+    const ids = [1, ...encodeLlama2c(p, tok)].slice(0, 512);
     return Object.fromEntries(Object.entries(llamaInputs(ids, ids.length)).map(([k, v]) => [k, ndarray(v.shape, v.data)]));
   }));
   log(`llama calibration on ${CALIB_PARAGRAPHS} paragraphs: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
