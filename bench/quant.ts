@@ -3,7 +3,9 @@
 // (weight-only dense; WxAy popcount planes; WxAy dot4), against our f32 matmul and onnxruntime-node
 // webgpu MatMulNBits. Each output is checked against float64 on sampled entries before its time
 // counts. Ours: kernel time (GPU timestamps; median and min); ORT: wall time per run (upload + readback).
-//   npx tsx bench/quant.ts [--quick] [--budget-s S] [--repeats N]     (writes bench/results/quant-<device>.md/.json)
+//   npx tsx bench/quant.ts [--quick] [--budget-s S] [--repeats N] [--rounds R] [--only TEXT] [--out DIR]
+// (writes DIR/quant-<device>.md/.json, DIR = bench/results; --only keeps rows whose shape or family contains TEXT:
+// e.g. `--only 'W-only dense'` or `--only K11008`; a filtered run should go to a scratch --out).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,11 @@ const flag = (name: string, dflt: number): number => (args.includes(name) ? Numb
 const quick = args.includes('--quick');
 /** Most repeats a row gets; fast rows get this many, slow ones fewer (ROW_BUDGET_MS). */
 const REPEATS = flag('--repeats', quick ? 7 : 11);
+/** Interleaved rounds for fast rows; more rounds, fewer samples each, spread load bursts thinner. */
+const ROUNDS = flag('--rounds', 4);
+const ONLY = args.includes('--only') ? String(args[args.indexOf('--only') + 1]) : '';
+const OUT_DIR = args.includes('--out') ? String(args[args.indexOf('--out') + 1]) : 'bench/results';
+const wanted = (...names: string[]): boolean => !ONLY || names.some((n) => n.includes(ONLY));
 const deadline = performance.now() + 1000 * flag('--budget-s', quick ? 120 : 540);
 /** Per-row timing budget: slow kernels (the lavapipe GEMMs) get fewer repeats. */
 const ROW_BUDGET_MS = 2500;
@@ -79,9 +86,9 @@ async function prepare(ctx: GpuContext, parts: Part[]): Promise<Prepared | { fai
 }
 
 /** Adds `repeats` samples (each the sum over the row's parts). */
-async function sample(ctx: GpuContext, p: Prepared, repeats: number): Promise<void> {
+async function sample(ctx: GpuContext, p: Prepared, repeats: number, warmup = 0): Promise<void> {
   const per: (readonly number[])[] = [];
-  for (const k of p.kernels) per.push((await timeKernel(ctx, k, 0, repeats)).samples);
+  for (const k of p.kernels) per.push((await timeKernel(ctx, k, warmup, repeats)).samples);
   for (let r = 0; r < repeats; r++) p.samples.push(per.reduce((acc, s) => acc + (s[r] as number), 0));
 }
 
@@ -91,8 +98,9 @@ async function sample(ctx: GpuContext, p: Prepared, repeats: number): Promise<vo
  */
 async function timeRows(ctx: GpuContext, rows: Prepared[]): Promise<void> {
   const fast = rows.filter((r) => r.probeMs * REPEATS <= ROW_BUDGET_MS);
-  const rounds = Math.min(4, REPEATS);
-  for (let round = 0; round < rounds; round++) for (const r of fast) await sample(ctx, r, Math.ceil(REPEATS / rounds));
+  const rounds = Math.min(ROUNDS, REPEATS);
+  // One warm-up run per round: the row before evicted this row's weights from the CPU caches.
+  for (let round = 0; round < rounds; round++) for (const r of fast) await sample(ctx, r, Math.ceil(REPEATS / rounds), 1);
   for (const r of rows) if (!fast.includes(r)) await sample(ctx, r, Math.max(1, Math.min(REPEATS, Math.floor(ROW_BUDGET_MS / Math.max(0.1, r.probeMs)))));
 }
 
@@ -196,7 +204,7 @@ function writeReport(final: boolean): void {
   const f32Of = (r: Result): Result | undefined => results.find((x) => x.shape === r.shape && x.M === r.M && x.family === 'f32');
   const lines = [
     `# n-bit matmul kernels on ${ctx.fingerprint.description}`, '',
-    `${new Date().toISOString()}; ${os.cpus().length} CPU cores, load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} now; ${REPEATS} samples per row in 4 interleaved rounds over a family's widths (slow rows: fewer, one after another); GPU timestamps: ${ctx.hasTimestamps}.`,
+    `${new Date().toISOString()}; ${os.cpus().length} CPU cores, load average ${loadAtStart} at the start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} now; ${REPEATS} samples per row in ${ROUNDS} interleaved rounds (one warm-up run each) over a family's widths (slow rows: fewer, one after another); GPU timestamps: ${ctx.hasTimestamps}.`,
     `Roofline (measured at start and end, the higher kept): copy ${roof.copyGBs.toFixed(2)} GB/s (read + write), FMA ${roof.fmaGflops.toFixed(1)} GFLOP/s. GB/s = bytes moved (packed weights + scales/zeros + activations + output) / time.`,
     'Ours: kernel time (GPU timestamps). ORT webgpu: wall time of session.run (upload + dispatch + readback), an upper bound on its kernel. A time counts only after its sampled float64 check (max |Δ| ≤ 1e-3 · max |ref|).', '',
     '| shape | M | weights | act | family | kernel | median ms | min ms | GB/s (min) | % copy roof | vs f32 (min) | rel err | note |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -216,7 +224,7 @@ function writeReport(final: boolean): void {
     lines.push(`- ${key}: ${falls ? 'falls monotonically' : 'NOT monotone'}: ${q.map((r) => `${r.weights.split(' ')[0]} ${(r.minMs as number).toFixed(2)}`).join(', ')}${f?.minMs ? `; f32 ${f.minMs.toFixed(2)}` : ''} ms`);
   }
   if (skipped.length) lines.push('', 'Skipped:', ...skipped.map((s) => `- ${s}`));
-  const dir = path.resolve('bench/results');
+  const dir = path.resolve(OUT_DIR);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `quant-${ctx.fingerprint.id}.md`), `${lines.join('\n')}\n`);
   writeFileSync(path.join(dir, `quant-${ctx.fingerprint.id}.json`), `${JSON.stringify({ date: new Date().toISOString(), device: ctx.fingerprint, roofline: roof, group: GROUP, results, skipped }, null, 1)}\n`);
@@ -239,10 +247,10 @@ for (const M of MS) {
   for (const [shape, N, K] of SHAPES) {
     if (!timeLeft()) { skipped.push(`M=${M} ${shape}: time budget spent`); continue; }
     const a = uniformF32(M * K, mulberry32(M * 131 + N + K));
-    record(await f32Row(ctx, shape, M, N, K, a, N + K));
+    if (wanted(shape, 'f32')) record(await f32Row(ctx, shape, M, N, K, a, N + K));
     const acts = new Map<string, ActCase>();
     for (const fam of FAMILIES) {
-      if ((fam.only4096 && shape !== SHAPES[0]?.[0]) || !fam.template(M)) continue;
+      if ((fam.only4096 && shape !== SHAPES[0]?.[0]) || !fam.template(M) || !wanted(shape, fam.name)) continue;
       const pending: Pending[] = [];
       for (const bits of WIDTHS) {
         if (!timeLeft()) { skipped.push(`M=${M} ${shape} W${bits} ${fam.name}: time budget spent`); continue; }

@@ -1,13 +1,15 @@
 // Weight-only quantized GEMV (M <= 8), output columns across lanes: lanes own neighbouring rows of W
 // and walk K in lockstep, so A is common to all and (shareA) loaded as vec4s by 4 lanes, then broadcast:
 // lavapipe pays a per-lane branchy load for every non-constant address. Per code a centred extract and
-// one FMA; per group y += s·(Σa(q−c) − (z−c)·Σa). Dense layout, groups of whole 32-code chunks only.
+// one FMA; per group y += s·(Σa(q−c) − (z−c)·Σa). A block of 1/2/4 chunks is exactly `bits` u32/vec2/
+// vec4 words per column, so loads scale with bits (vector blocks did not pay on lavapipe: registers).
+// Dense layout, groups of whole 32-code chunks (whole blocks when chunks > 1) only.
 
 import type { KernelTemplate, KnobSpace, Uniform } from '../kernel.ts';
 import type { MatmulNBitsProblem } from '../problems.ts';
 import { applyEpilogue, epilogueProblem } from '../wgsl/expr.ts';
 import { CHUNK, nbitsInputs, nbitsInputTypes, nbitsKey, packedGroups, packedProblem, rowWords } from '../wgsl/packed.ts';
-import { codeCentre, signedCode, signedWordLoads } from '../wgsl/packed-signed.ts';
+import { blockWordType, codeCentre, signedBlockLoads, signedCode } from '../wgsl/packed-signed.ts';
 import { ceilDiv, dispatchProblem, f32Lit, foldDispatch, ShaderBuilder, u32Lit } from '../wgsl/shader.ts';
 
 export interface NBitsGemvLanesKnobs {
@@ -17,9 +19,11 @@ export interface NBitsGemvLanesKnobs {
   readonly cols: number;
   /** 1: A is read as vec4s shared across the subgroup by broadcast (needs 'subgroups' and K % 4 == 0). */
   readonly shareA: number;
+  /** Chunks per block: the block's `bits` words load as u32 (1), vec2 (2) or vec4 (4); the block is unrolled. */
+  readonly chunks: number;
 }
 
-const KNOBS: KnobSpace<NBitsGemvLanesKnobs> = { workgroupSize: [8, 16, 32, 64, 128], cols: [1, 2, 4, 8], shareA: [0, 1] };
+const KNOBS: KnobSpace<NBitsGemvLanesKnobs> = { workgroupSize: [8, 16, 32, 64, 128], cols: [1, 2, 4, 8], shareA: [0, 1], chunks: [1, 2, 4] };
 export const NBITS_GEMV_LANES_MAX_ROWS = 8;
 /** Narrower problems leave most lanes idle (K is not split), so matmul-nbits-gemv serves them. */
 export const NBITS_GEMV_LANES_MIN_N = 32;
@@ -48,6 +52,9 @@ function aOf(M: number, K: number, k: NBitsGemvLanesKnobs, i: number): string[] 
 
 function body(b: ShaderBuilder, p: MatmulNBitsProblem, k: NBitsGemvLanesKnobs): string {
   const { M, K, N, bits } = p;
+  const C = k.chunks;
+  // u32 word `idx` of the words binding, whatever its vector width (tail only: dynamic component).
+  const wordAt = (idx: string): string => (C === 1 ? `words[${idx}]` : `words[(${idx}) / ${u32Lit(C)}][(${idx}) % ${u32Lit(C)}]`);
   const G = packedGroups(p);
   const centre = f32Lit(codeCentre(bits));
   const rows = Array.from({ length: M }, (_, m) => m);
@@ -68,14 +75,17 @@ function body(b: ShaderBuilder, p: MatmulNBitsProblem, k: NBitsGemvLanesKnobs): 
     ...rows.map((m) => `  var sa${m} = 0.0;`),
     '  let u0 = g * params.chunksPerGroup;',
     '  let u1 = min(u0 + params.chunksPerGroup, params.fullChunks);',
-    '  for (var u = u0; u < u1; u++) {',
+    // valid() makes u1 - u0 a whole number of blocks.
+    `  for (var u = u0; u < u1; u += ${u32Lit(C)}) {`,
     `    let kb = u * ${u32Lit(CHUNK)};`,
-    ...(k.shareA ? rows.flatMap((m) => Array.from({ length: CHUNK / 16 }, (_, h) => `    let av${m}_${h} = a[(${u32Lit(m * K)} + kb) / 4u + ${u32Lit(4 * h)} + sgl];`)) : []),
-    ...cols.flatMap((j) => signedWordLoads(bits, `w${j}_`, `rb${j} + u * ${u32Lit(bits)}`).map((l) => `    ${l}`)),
+    ...(k.shareA ? rows.flatMap((m) => Array.from({ length: (C * CHUNK) / 16 }, (_, h) => `    let av${m}_${h} = a[(${u32Lit(m * K)} + kb) / 4u + ${u32Lit(4 * h)} + sgl];`)) : []),
   ];
-  for (let i = 0; i < CHUNK; i++) {
+  const blocks = cols.map((j) => signedBlockLoads(bits, C, `w${j}_`, `rb${j} / ${u32Lit(C)} + (u / ${u32Lit(C)}) * ${u32Lit(bits)}`));
+  lines.push(...blocks.flatMap((bl) => bl.loads.map((l) => `    ${l}`)));
+  for (let i = 0; i < C * CHUNK; i++) {
+    const chunkBase = (i >> 5) * bits;
     lines.push('    {', ...aOf(M, K, k, i).map((l) => `      ${l}`), ...rows.map((m) => `      sa${m} += a${m};`));
-    for (const j of cols) lines.push(`      let q${j} = f32(${signedCode(bits, (w) => `w${j}_${w}`, i)});`);
+    blocks.forEach((bl, j) => lines.push(`      let q${j} = f32(${signedCode(bits, (w) => bl.word(chunkBase + w), i & 31)});`));
     lines.push(...each((m, j) => `      d${m}_${j} = fma(a${m}, q${j}, d${m}_${j});`), '    }');
   }
   lines.push('  }');
@@ -89,9 +99,9 @@ function body(b: ShaderBuilder, p: MatmulNBitsProblem, k: NBitsGemvLanesKnobs): 
       ...rows.flatMap((m) => [`      let a${m} = ${aAt(`${u32Lit(m * K)} + kk`)};`, `      sa${m} += a${m};`]),
       ...cols.flatMap((j) => [
         `      let wi${j} = rb${j} + (bit >> 5u);`,
-        `      var c${j} = words[wi${j}] >> sh;`,
+        `      var c${j} = ${wordAt(`wi${j}`)} >> sh;`,
         // The second word is read only when the code straddles, so it never leaves the row.
-        `      if (sh + ${u32Lit(bits)} > 32u) { c${j} = c${j} | (words[wi${j} + 1u] << (32u - sh)); }`,
+        `      if (sh + ${u32Lit(bits)} > 32u) { c${j} = c${j} | (${wordAt(`wi${j} + 1u`)} << (32u - sh)); }`,
         `      let q${j} = f32(c${j} & ${u32Lit(2 ** bits - 1)}) - ${centre};`,
       ]),
       ...each((m, j) => `      d${m}_${j} = fma(a${m}, q${j}, d${m}_${j});`),
@@ -131,6 +141,14 @@ export const matmulNBitsGemvLanesTemplate: KernelTemplate<MatmulNBitsProblem, NB
     if (k.cols > 1 && (k.cols - 1) * k.workgroupSize >= p.N) return `cols ${k.cols} leaves a column slot empty for N=${p.N}`;
     if (k.shareA && !dev.features.has('subgroups')) return "shareA needs the 'subgroups' feature";
     if (k.shareA && p.K % 4 !== 0) return `shareA reads A as vec4 rows; K=${p.K} is not a multiple of 4`;
+    if (k.chunks > 1) {
+      // The block is unrolled: code size (and lavapipe's LLVM compile time) grows with M·cols·chunks.
+      if (p.M * k.cols * k.chunks > MAX_ACCUMULATORS) return `${p.M}x${k.cols} accumulators over ${k.chunks} unrolled chunks exceed ${MAX_ACCUMULATORS}`;
+      // Blocks must tile every group's full chunks and start on vector boundaries.
+      if (Math.floor(p.K / CHUNK) % k.chunks !== 0) return `${Math.floor(p.K / CHUNK)} full chunks are not whole blocks of ${k.chunks}`;
+      if (p.group < p.K && p.group % (k.chunks * CHUNK) !== 0) return `group ${p.group} splits blocks of ${k.chunks} chunks`;
+      if (rowWords(p) % k.chunks !== 0) return `rows of ${rowWords(p)} words are not whole vec${k.chunks}s`;
+    }
     if (p.M * p.K > 0xffffffff || p.M * p.N > 0xffffffff) return 'operands overflow u32 indexing';
     return packedProblem(p) ?? epilogueProblem(p.epilogue) ?? dispatchProblem(workgroups(p, k)) ?? true;
   },
@@ -140,7 +158,7 @@ export const matmulNBitsGemvLanesTemplate: KernelTemplate<MatmulNBitsProblem, NB
   },
 
   source(p, k) {
-    const inputTypes = nbitsInputTypes(p).map((t, i) => (i === 0 && k.shareA ? 'vec4<f32>' : t));
+    const inputTypes = nbitsInputTypes(p).map((t, i) => (i === 0 && k.shareA ? 'vec4<f32>' : i === 1 ? blockWordType(k.chunks) : t));
     const b = new ShaderBuilder({ inputs: nbitsInputs(p), inputTypes, outputs: ['out'], uniforms: lanesUniforms(p) });
     return (k.shareA ? 'enable subgroups;\n\n' : '') + b.build([k.workgroupSize, 1, 1], body(b, p, k));
   },
@@ -154,10 +172,10 @@ export const matmulNBitsGemvLanesTemplate: KernelTemplate<MatmulNBitsProblem, NB
     const workgroupSize = p.N >= 1024 ? 64 : p.N >= 256 ? 16 : 8;
     for (const cols of [4, 2, 1]) {
       for (const shareA of [1, 0]) {
-        const k = { workgroupSize, cols, shareA };
+        const k = { workgroupSize, cols, shareA, chunks: 1 };
         if (matmulNBitsGemvLanesTemplate.valid(p, k, dev) === true) return k;
       }
     }
-    return { workgroupSize: 8, cols: 1, shareA: 0 };
+    return { workgroupSize: 8, cols: 1, shareA: 0, chunks: 1 };
   },
 };

@@ -1,7 +1,8 @@
 // matmul-nbits-gemv-lanes vs a float64 reference built from dequantize(): random widths 1–8,
 // groups of whole 32-code chunks and per-channel, odd K (short last chunk, K % 4 != 0 without
 // shareA), odd N past workgroup edges, symmetric/fractional/random zeros, bias, epilogues and
-// random knobs (workgroup size, columns per lane, subgroup-shared A). Plus the routing reasons.
+// random knobs (workgroup size, columns per lane, subgroup-shared A, u32/vec2/vec4 word blocks; K
+// multiples of 128 so vector blocks are valid). Plus the routing reasons.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ interface Case { M: number; N: number; K: number; bits: number; group: number; z
 const caseArb: fc.Arbitrary<Case> = fc.record({
   M: fc.constantFrom(1, 1, 2, 3, 5),
   N: fc.oneof(fc.constantFrom(32, 33, 63, 65, 127, 129), fc.integer({ min: NBITS_GEMV_LANES_MIN_N, max: 300 })),
-  K: fc.oneof(fc.constantFrom(1, 4, 31, 32, 33, 95, 130, 257, 468), fc.integer({ min: 1, max: 520 })),
+  K: fc.oneof(fc.constantFrom(1, 4, 31, 32, 33, 95, 130, 257, 468, 128, 256, 300, 512), fc.integer({ min: 1, max: 520 })),
   bits: fc.integer({ min: 1, max: 8 }),
   group: fc.constantFrom(0, 32, 64, 128, 256),
   zeros: fc.constantFrom('symmetric', 'random', 'fractional'),
@@ -111,11 +112,27 @@ describe.skipIf(!ctx)('matmul-nbits-gemv-lanes on the GPU', () => {
   });
 });
 
+describe.skipIf(!ctx)('matmul-nbits-gemv-lanes vector word blocks', () => {
+  const gpu = ctx as NonNullable<typeof ctx>;
+
+  // Per-channel (one group over K, with a short tail chunk) and group 128; straddling and aligned widths.
+  it('vec2 and vec4 blocks match the reference for widths 3, 4, 7 (shareA on and off)', async () => {
+    // [bits, chunks, K, group, M, cols]: M·cols·chunks at the cap of 8 keeps each shader's compile short.
+    const cases: [number, number, number, number, number, number][] = [[3, 4, 256, 128, 2, 1], [7, 2, 264, 0, 2, 2], [4, 4, 286, 0, 1, 2], [3, 2, 128, 64, 1, 4]];
+    for (const [bits, chunks, K, group, M, cols] of cases) {
+      const c: Case = { M, N: 70, K, bits, group, zeros: 'fractional', bias: false, epilogue: [], knobIndex: 0, seed: bits + chunks };
+      const k = { workgroupSize: 16, cols, shareA: K % 8 === 0 ? 1 : 0, chunks };
+      expect(lanes.valid(problemOf(c), k, gpu.info)).toBe(true);
+      await check(gpu, c, k);
+    }
+  });
+});
+
 describe('matmul-nbits-gemv-lanes routing', () => {
   it('rejects, with reasons, what the other templates serve', () => {
     const p = (over: Partial<MatmulNBitsProblem>): MatmulNBitsProblem => ({ kind: 'matmul-nbits', M: 1, N: 64, K: 256, bits: 4, group: 128, layout: 'dense', bias: false, epilogue: [], ...over });
     const dev = { features: new Set<string>(), limits: { maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27 } };
-    const k = { workgroupSize: 16, cols: 1, shareA: 0 };
+    const k = { workgroupSize: 16, cols: 1, shareA: 0, chunks: 1 };
     expect(lanes.valid(p({}), k, dev)).toBe(true);
     expect(lanes.valid(p({ layout: 'planes' }), k, dev)).toMatch(/planes/);
     expect(lanes.valid(p({ group: 48 }), k, dev)).toMatch(/group 48/);
@@ -124,6 +141,11 @@ describe('matmul-nbits-gemv-lanes routing', () => {
     expect(lanes.valid(p({ actBits: 8, actLayout: 'dense' }), k, dev)).toMatch(/WxAy/);
     expect(lanes.valid(p({}), { ...k, shareA: 1 }, dev)).toMatch(/subgroups/);
     expect(lanes.valid(p({ K: 258 }), { ...k, shareA: 1 }, { ...dev, features: new Set(['subgroups']) })).toMatch(/multiple of 4/);
-    expect(lanes.defaults(p({}), dev)).toEqual({ workgroupSize: 8, cols: 4, shareA: 0 });
+    expect(lanes.valid(p({ K: 224 }), { ...k, chunks: 2 }, dev)).toMatch(/whole blocks/);
+    expect(lanes.valid(p({ K: 512, group: 64 }), { ...k, chunks: 4 }, dev)).toMatch(/splits blocks/);
+    expect(lanes.valid(p({ K: 260, bits: 3, group: 512 }), { ...k, chunks: 4 }, dev)).toMatch(/vec4/);
+    expect(lanes.valid(p({ K: 512 }), { ...k, chunks: 4 }, dev)).toBe(true);
+    expect(lanes.valid(p({ K: 512, M: 3 }), { ...k, chunks: 4 }, dev)).toMatch(/unrolled/);
+    expect(lanes.defaults(p({}), dev)).toEqual({ workgroupSize: 8, cols: 4, shareA: 0, chunks: 1 });
   });
 });
