@@ -55,7 +55,7 @@ export function reportMarkdown(r: SuiteReport): string {
     }
   }
   if (models.length) {
-    lines.push('', '## Models', '', 'Same input for every contender; each output checked against onnxruntime-node CPU (max|Δ| ≤ 1e-3·max|ref|) before its time counts. First run = compile (ours) or session creation (ort) + first inference.', '',
+    lines.push('', '## Models', '', 'Same input for every contender; each output checked against onnxruntime-node CPU (max|Δ| ≤ 1e-3·max|ref|) before its time counts; compressed rows (W4, W4A8, ...) are ours alone, checked as their note says, with the contenders of their float row as "(f32)" references. First run = compile (ours) or session creation (ort) + first inference.', '',
       '| model | contender | median ms | spread ms | gpu ms | first run ms | peak buffer bytes | rel. error | ours / it |', '|---|---|---|---|---|---|---|---|---|');
     for (const m of models) {
       const ours = m.contenders.find((c) => c.name === 'anybit');
@@ -64,6 +64,7 @@ export function reportMarkdown(r: SuiteReport): string {
         lines.push(`| ${m.model} | ${c.name} | ${c.medianMs.toFixed(1)} | ${c.spreadMs.toFixed(1)} | ${c.gpuMs?.toFixed(1) ?? ''} | ${c.firstMs.toFixed(0)} | ${c.peakBytes ?? ''} | ${c.relErr.toExponential(1)} | ${ratio} |`);
       }
       if (m.error) lines.push(`| ${m.model} | note | ${m.error} | | | | | | |`);
+      if (m.note) lines.push(`| ${m.model} | note | ${m.note} | | | | | | |`);
     }
   }
   if (skipped.length) lines.push('', 'Skipped:', ...skipped.map((s) => `- ${s}`));

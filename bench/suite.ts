@@ -16,6 +16,7 @@ import { Executor } from '../src/runtime/executor.ts';
 import { TuningDb, defaultDbPath } from '../src/tuner/index.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { matmulModel } from './onnx-models.ts';
+import { decoderRows } from './decoder.ts';
 import { benchModels, modelRow, timed, type ModelRow } from './models.ts';
 import { loadOrt, type Ort } from './ort.ts';
 import { reportJson, reportMarkdown, type Contender, type Row, type SuiteReport } from './report.ts';
@@ -172,6 +173,24 @@ export async function runSuite(o: SuiteOptions, log: (line: string) => void = (l
       } catch (e) {
         log(`${name}: skipped (${(e as Error).message.split('\n')[0]})`);
         skipped.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
+      }
+      save(false);
+    }
+    // Multi-input and compressed rows (bench/decoder.ts); a compressed row cites a float row above.
+    for (const row of decoderRows(o.quick, o)) {
+      if (o.only !== null && !row.name.includes(o.only)) continue;
+      if (budgetSpent(row.name)) continue;
+      if (!ort) {
+        skipped.push(`${row.name}: needs onnxruntime-node as its reference`);
+        continue;
+      }
+      try {
+        const m = await row.run({ ctx, db, ort, repeats: o.quick ? 3 : 5, done: models });
+        models.push(m);
+        for (const c of m.contenders) log(`${row.name} | ${c.name.padEnd(16)} ${c.medianMs.toFixed(1).padStart(9)} ms  first ${c.firstMs.toFixed(0)} ms  err ${c.relErr.toExponential(1)}`);
+      } catch (e) {
+        log(`${row.name}: skipped (${(e as Error).message.split('\n')[0]})`);
+        skipped.push(`${row.name}: ${(e as Error).message.split('\n')[0]}`);
       }
       save(false);
     }

@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decoderRows } from '../../bench/decoder.ts';
+import { DEFAULT_MODEL_PATHS } from '../../bench/models.ts';
 import { runSuite } from '../../bench/suite.ts';
 import { parseSuiteArgs } from '../../bench/suite-options.ts';
 import { noGpu } from '../helpers/gpu.ts';
@@ -17,7 +19,7 @@ describe.skipIf(noGpu)('bench suite', () => {
     const { report, files } = await runSuite(parseSuiteArgs(['--quick', '--no-ort', '--budget-s', '0.001', '--out', out]), () => undefined);
     expect(report.rows).toEqual([]);
     expect(report.models).toEqual([]);
-    expect(report.skipped.filter((s) => s.endsWith('time budget (--budget-s 0.001) spent'))).toHaveLength(4 + 3);
+    expect(report.skipped.filter((s) => s.endsWith('time budget (--budget-s 0.001) spent'))).toHaveLength(4 + 3 + decoderRows(true, DEFAULT_MODEL_PATHS).length);
     expect(files.map((f) => path.dirname(f))).toEqual([out, out]);
     const json = JSON.parse(readFileSync(files[1] as string, 'utf8')) as { complete: boolean; device: { id: string } };
     expect(json.complete).toBe(true);

@@ -46,4 +46,11 @@ describe('bench report', () => {
     expect(md).toContain('- gemm64 64x4096·4096x4096: time budget (--budget-s 1) spent');
     expect(reportMarkdown({ ...base, complete: true, ortVersion: '1.30.0' })).not.toContain('incomplete');
   });
+
+  it('prints a model row\'s note under its contenders, with ratios against the (f32) references', () => {
+    const c = { firstMs: 1, spreadMs: 0, gpuMs: null, peakBytes: null, relErr: 0 };
+    const md = reportMarkdown({ ...base, models: [{ model: 'm W4', contenders: [{ ...c, name: 'anybit', medianMs: 1 }, { ...c, name: 'ort-webgpu (f32)', medianMs: 4 }], note: 'checked vs fake-quant' }] });
+    expect(md).toContain('| m W4 | ort-webgpu (f32) | 4.0 | 0.0 |  | 1 |  | 0.0e+0 | 0.25 |');
+    expect(md).toContain('| m W4 | note | checked vs fake-quant |');
+  });
 });
