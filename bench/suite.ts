@@ -16,6 +16,7 @@ import { Executor } from '../src/runtime/executor.ts';
 import { TuningDb, defaultDbPath } from '../src/tuner/index.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { matmulModel } from './onnx-models.ts';
+import { matmulF16Row } from './matmul-f16.ts';
 import { decoderRows } from './decoder.ts';
 import { benchModels, modelRow, timed, type ModelRow } from './models.ts';
 import { loadOrt, type Ort } from './ort.ts';
@@ -144,12 +145,15 @@ export async function runSuite(o: SuiteOptions, log: (line: string) => void = (l
   const shapes: [string, number, number, number][] = [
     ['gemv', 1, 4096, 4096], ['gemv-mlp-up', 1, 4096, 11008], ['gemv-mlp-down', 1, 11008, 4096],
     ['gemm64', 64, 4096, 4096], ...(o.quick ? [] : [['gemm128', 128, 4096, 4096], ['gemm512', 512, 4096, 4096]] as [string, number, number, number][]),
+    // f16 kernel rows (bench/matmul-f16.ts); `--only f16` selects both.
+    ['gemv-f16', 1, 4096, 4096], ['gemm64-f16', 64, 4096, 4096],
   ];
   for (const [name, M, K, N] of shapes) {
-    if (o.only !== null && o.only !== name) continue;
+    const f16 = name.endsWith('-f16');
+    if (o.only !== null && o.only !== name && !(f16 && o.only === 'f16')) continue;
     if (budgetSpent(`${name} ${M}x${K}·${K}x${N}`)) continue;
     try {
-      const row = await matmulRow(ctx, db, ort, repeats, M, K, N, log);
+      const row = f16 ? await matmulF16Row(ctx, ort, repeats, M, K, N, log) : await matmulRow(ctx, db, ort, repeats, M, K, N, log);
       rows.push(row);
       for (const c of row.contenders) log(`${row.case.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(2).padStart(9)} ms  err ${c.maxErr.toExponential(1)}`);
     } catch (e) {

@@ -44,6 +44,8 @@ export interface MatmulProblem {
   readonly beta: number;
   readonly bias: { readonly strideM: number; readonly strideN: number } | null;
   readonly epilogue: Epilogue;
+  /** Absent = 'f32'. 'f16': A, B and the output are f16 storage (codegen/kernels/matmul-f16-*.ts). */
+  readonly dtype?: 'f32' | 'f16';
 }
 
 /** The geometry conv-like problems share (NCHW). pads = [top, left]; bottom/right follow from OH/OW. */

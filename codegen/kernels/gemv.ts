@@ -89,6 +89,7 @@ export const gemvTemplate: KernelTemplate<MatmulProblem, GemvKnobs> = {
   knobs: KNOBS,
 
   valid(p, k, dev) {
+    if ((p.dtype ?? 'f32') !== 'f32') return 'f32 kernel (f16 has matmul-f16-gemv)';
     if (p.M < 1 || p.M > GEMV_MAX_ROWS) return `gemv serves 1..${GEMV_MAX_ROWS} rows, got M=${p.M}`;
     if (p.N < 1 || p.K < 1) return 'empty matmul';
     if (k.workgroupSize > dev.limits.maxComputeInvocationsPerWorkgroup) return 'workgroup too large for the device';

@@ -9,6 +9,8 @@ import { conv2dImplicitGemmTemplate } from './conv2d-implicit-gemm.ts';
 import { elementwiseTemplate } from './elementwise.ts';
 import { gemvTemplate } from './gemv.ts';
 import { matmulTemplate } from './matmul.ts';
+import { matmulF16GemvTemplate } from './matmul-f16-gemv.ts';
+import { matmulF16GemmTemplate } from './matmul-f16-gemm.ts';
 import { transposeTemplate } from './transpose.ts';
 import { batchNormTemplate } from './batch-norm.ts';
 import { convTranspose2dTemplate } from './conv-transpose2d.ts';
@@ -32,7 +34,8 @@ import { conv2dNBitsDirectTemplate } from './conv2d-nbits-direct.ts';
 const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> = {
   elementwise: [elementwiseTemplate],
   // gemv first: it serves (and is the better default for) problems of at most 8 rows.
-  matmul: [gemvTemplate, matmulTemplate],
+  // The f16 pair serves only problems with dtype 'f16' (which the f32 pair rejects).
+  matmul: [gemvTemplate, matmulTemplate, matmulF16GemvTemplate, matmulF16GemmTemplate],
   // Direct first: it is the cheaper default for the small and depthwise convs of typical models.
   conv2d: [conv2dDirectTemplate, conv2dImplicitGemmTemplate],
   transpose: [transposeTemplate],

@@ -32,6 +32,7 @@ export const matmulTemplate: KernelTemplate<MatmulProblem, MatmulKnobs> = {
   knobs: KNOBS,
 
   valid(p, k, dev) {
+    if ((p.dtype ?? 'f32') !== 'f32') return 'f32 kernel (f16 has matmul-f16-gemm)';
     if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
     const n = batches(p) * p.M * p.N;
     if (n > 0xffffffff) return `${n} outputs overflow u32 indexing`;
