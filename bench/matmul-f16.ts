@@ -13,26 +13,10 @@ import type { GpuContext } from '../src/runtime/device.ts';
 import { PreparedKernel } from '../src/runtime/kernel-runner.ts';
 import { f16Lanes, packF16, roundToF16, toF16Bits, unpackF16 } from '../src/util/f16.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
-import { timed } from './models.ts';
+import { sampledError, timed } from './models.ts';
 import { matmulModelF16 } from './onnx-models.ts';
 import type { Ort } from './ort.ts';
 import type { Contender, Row } from './report.ts';
-
-/** Max |y - ref| over 64 sampled entries, relative to the largest |ref| (f64 reference). */
-function sampledError(x: Float32Array, w: Float32Array, y: Float32Array, M: number, K: number, N: number): number {
-  const rand = mulberry32(99);
-  let worst = 0;
-  let scale = 1e-30;
-  for (let s = 0; s < 64; s++) {
-    const m = Math.floor(rand() * M);
-    const n = Math.floor(rand() * N);
-    let acc = 0;
-    for (let k = 0; k < K; k++) acc += (x[m * K + k] as number) * (w[k * N + n] as number);
-    worst = Math.max(worst, Math.abs(acc - (y[m * N + n] as number)));
-    scale = Math.max(scale, Math.abs(acc));
-  }
-  return worst / scale;
-}
 
 /** f16 output rounding alone is 2^-11 ≈ 4.9e-4 relative; accumulation order adds little. */
 const MAX_ERR = 1e-3;

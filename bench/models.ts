@@ -192,3 +192,19 @@ export function benchModels(quick: boolean, paths: ModelPaths = DEFAULT_MODEL_PA
     ] as [string, ModelSource][]),
   ];
 }
+
+/** Max relative error of `y` on 64 sampled entries of X·W (X [M, K], W [K, N]), computed in float64. */
+export function sampledError(x: Float32Array, w: Float32Array, y: Float32Array, M: number, K: number, N: number): number {
+  const rand = mulberry32(99);
+  let worst = 0;
+  let scale = 1e-30;
+  for (let s = 0; s < 64; s++) {
+    const m = Math.floor(rand() * M);
+    const n = Math.floor(rand() * N);
+    let acc = 0;
+    for (let k = 0; k < K; k++) acc += (x[m * K + k] as number) * (w[k * N + n] as number);
+    worst = Math.max(worst, Math.abs(acc - (y[m * N + n] as number)));
+    scale = Math.max(scale, Math.abs(acc));
+  }
+  return worst / scale;
+}

@@ -18,7 +18,7 @@ import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { matmulModel } from './onnx-models.ts';
 import { matmulF16Row } from './matmul-f16.ts';
 import { decoderRows } from './decoder.ts';
-import { benchModels, modelRow, timed, type ModelRow } from './models.ts';
+import { benchModels, modelRow, sampledError, timed, type ModelRow } from './models.ts';
 import { loadOrt, type Ort } from './ort.ts';
 import { reportJson, reportMarkdown, type Contender, type Row, type SuiteReport } from './report.ts';
 import { measureRoofline } from './roofline.ts';
@@ -28,22 +28,6 @@ export interface SuiteResult {
   readonly report: SuiteReport;
   /** The .md and .json files written. */
   readonly files: readonly string[];
-}
-
-/** Max relative error of `y` on 64 sampled entries of X·W, computed in float64. */
-function sampledError(x: Float32Array, w: Float32Array, y: Float32Array, M: number, K: number, N: number): number {
-  const rand = mulberry32(99);
-  let worst = 0;
-  let scale = 1e-30;
-  for (let s = 0; s < 64; s++) {
-    const m = Math.floor(rand() * M);
-    const n = Math.floor(rand() * N);
-    let acc = 0;
-    for (let k = 0; k < K; k++) acc += (x[m * K + k] as number) * (w[k * N + n] as number);
-    worst = Math.max(worst, Math.abs(acc - (y[m * N + n] as number)));
-    scale = Math.max(scale, Math.abs(acc));
-  }
-  return worst / scale;
 }
 
 async function timeRuns(repeats: number, run: () => Promise<{ out: Float32Array; gpuMs?: number | null }>, check: (y: Float32Array) => number): Promise<Omit<Contender, 'name' | 'firstMs' | 'peakBytes'>> {
