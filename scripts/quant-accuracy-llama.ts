@@ -84,7 +84,7 @@ export async function llamaSection(log: (s: string) => void): Promise<string[]> 
   return [
     '## stories260K (examples/llama.abit), mean NLL on TinyStories paragraphs 1–100', '',
     `Same protocol as scripts/llama-nll.ts (lengths padded to 64/128/256/512); float here: **${ref.toFixed(4)}** nats/token`,
-    `(reference 1.4314). 'smooth' calibrates on ${CALIB_PARAGRAPHS} paragraphs after the 2000th (E's calibrate(), float64 interpreter).`,
+    `(reference 1.4314). 'smooth' calibrates on ${CALIB_PARAGRAPHS} paragraphs after the 2000th (src/quant/calibrate.ts, float64 interpreter).`,
     'Not a CNN, so every matmul is quantized (no kept ends).', '', ...rows, '',
   ];
 }
