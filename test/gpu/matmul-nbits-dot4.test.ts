@@ -30,7 +30,7 @@ import { selectKernels } from '../../src/tuner/search.ts';
 import { compareOutputs } from '../../src/tuner/verify.ts';
 import { emitSource } from '../../codegen/kernels/index.ts';
 import type { GpuContext } from '../../src/runtime/device.ts';
-import { epilogueArb, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
+import { epilogueArb, epilogueReference, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
 import { fcParams } from '../prop/arbitraries.ts';
 
 const ctx = await gpuForTests();
@@ -90,14 +90,7 @@ function build(c: Case): Built {
   const attrs = { N: c.N, K: c.K, bits: w.bits, group: w.group, layout: 'dense', act_bits: c.actBits, act_layout: 'dense' };
   const ins = [ndarray([c.M, actRowWords(c.K, c.actBits, 'dense')], acts), ndarray([w.words.length], w.words), ndarray([c.N, G], w.scales), ndarray([c.N, G], w.zeros),
     ...(bias ? [ndarray([c.N], bias)] : [])];
-  let y = (getOp('matmul_nbits')?.reference(ins, attrs)[0] as NdArray).data;
-  if (c.epilogue.length) {
-    const g = new GraphBuilder('epi');
-    let v = g.input('Y', 'f32', [c.M, c.N]);
-    for (const e of c.epilogue) v = g.op(e.op, [v], e.attrs);
-    g.output(v);
-    y = (interpret(g.build(), { Y: ndarray([c.M, c.N], y) }).get(v) as NdArray).data;
-  }
+  const y = epilogueReference((getOp('matmul_nbits')?.reference(ins, attrs)[0] as NdArray).data, c.M, c.N, c.epilogue);
   // runKernel takes Float32Arrays: views over the u32 words keep their bits.
   const inputs = [new Float32Array(acts.buffer), new Float32Array(w.words.buffer), w.scales, w.zeros, ...(bias ? [bias] : [])];
   return { problem, inputs, ref: y };

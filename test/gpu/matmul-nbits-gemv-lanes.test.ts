@@ -9,12 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { matmulNBitsGemvLanesTemplate as lanes, NBITS_GEMV_LANES_MIN_N } from '../../codegen/kernels/matmul-nbits-gemv-lanes.ts';
 import type { Epilogue, MatmulNBitsProblem } from '../../codegen/problems.ts';
 import { codeCentre, signedCode, signFlipMasks } from '../../codegen/wgsl/packed-signed.ts';
-import { GraphBuilder } from '../../src/ir/builder.ts';
-import { ndarray, type NdArray } from '../../src/ir/tensor.ts';
-import { interpret } from '../../src/interp/interpreter.ts';
 import { dequantize, groupsPerRow, packCodes, type QuantizedWeight } from '../../src/quant/format.ts';
 import { mulberry32 } from '../../src/util/random.ts';
-import { epilogueArb, expectKernelMatches, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
+import { epilogueArb, epilogueReference, expectKernelMatches, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
 import { fcParams } from '../prop/arbitraries.ts';
 
 const ctx = await gpuForTests();
@@ -58,12 +55,7 @@ function reference(c: Case, a: Float32Array, w: QuantizedWeight, bias: Float32Ar
       y[m * c.N + n] = acc;
     }
   }
-  if (!c.epilogue.length) return y;
-  const g = new GraphBuilder('epi');
-  let v = g.input('Y', 'f32', [c.M, c.N]);
-  for (const e of c.epilogue) v = g.op(e.op, [v], e.attrs);
-  g.output(v);
-  return (interpret(g.build(), { Y: ndarray([c.M, c.N], y) }).get(v) as NdArray).data;
+  return epilogueReference(y, c.M, c.N, c.epilogue);
 }
 
 async function check(gpu: NonNullable<typeof ctx>, c: Case, knobs?: unknown): Promise<void> {

@@ -7,7 +7,10 @@ import fc from 'fast-check';
 import { enumerateKnobs, type DeviceInfo, type KernelTemplate, type Knobs } from '../../codegen/kernel.ts';
 import { emitSource } from '../../codegen/kernels/index.ts';
 import type { Epilogue } from '../../codegen/problems.ts';
+import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Attrs } from '../../src/ir/graph.ts';
+import { ndarray, type NdArray } from '../../src/ir/tensor.ts';
+import { interpret } from '../../src/interp/interpreter.ts';
 import type { GpuContext } from '../../src/runtime/device.ts';
 import { runKernel } from '../../src/runtime/kernel-runner.ts';
 import { gpuOrNull } from './gpu.ts';
@@ -64,6 +67,16 @@ export const epilogueArb: fc.Arbitrary<Epilogue> = fc.array(
   ),
   { maxLength: 2 },
 );
+
+/** `epilogue` applied to y [M, N] (float64) by the interpreter: the reference side of fused epilogues. */
+export function epilogueReference(y: Float64Array, M: number, N: number, epilogue: Epilogue): Float64Array {
+  if (!epilogue.length) return y;
+  const g = new GraphBuilder('epi');
+  let v = g.input('Y', 'f32', [M, N]);
+  for (const e of epilogue) v = g.op(e.op, [v], e.attrs);
+  g.output(v);
+  return (interpret(g.build(), { Y: ndarray([M, N], y) }).get(v) as NdArray).data;
+}
 
 /** One valid knob setting, chosen by `index` from the enumerated valid space. */
 export function pickKnobs<P, K extends Knobs>(t: KernelTemplate<P, K>, p: P, dev: DeviceInfo, index: number): K {

@@ -6,16 +6,14 @@
 import fc from 'fast-check';
 import type { AnyKernelTemplate } from '../../codegen/kernel.ts';
 import type { Epilogue, MatmulNBitsProblem } from '../../codegen/problems.ts';
-import { GraphBuilder } from '../../src/ir/builder.ts';
 import { matmulNBitsOp } from '../../src/ir/ops/matmul-nbits.ts';
 import { ndarray, type NdArray } from '../../src/ir/tensor.ts';
-import { interpret } from '../../src/interp/interpreter.ts';
 import { quantizeMatrix } from '../../src/passes/quantize/quantizer.ts';
 import { actRowWords, packActRows } from '../../src/quant/act.ts';
 import { groupsPerRow, packCodes, type QuantizedWeight } from '../../src/quant/format.ts';
 import type { GpuContext } from '../../src/runtime/device.ts';
 import { mulberry32 } from '../../src/util/random.ts';
-import { epilogueArb, expectKernelMatches, pickKnobs, randomData } from './kernel-check.ts';
+import { epilogueArb, epilogueReference, expectKernelMatches, pickKnobs, randomData } from './kernel-check.ts';
 
 export interface Case {
   M: number;
@@ -70,12 +68,7 @@ function reference(c: Case, acts: Uint32Array, w: QuantizedWeight, bias: Float32
   const attrs = { N: c.N, K: c.K, bits: c.bits, group: w.group, layout: 'planes', act_bits: c.actBits, act_layout: 'planes' };
   const ins = [ndarray([c.M, actRowWords(c.K, c.actBits, 'planes')], acts), ndarray([w.words.length], w.words), ndarray([c.N, groupsPerRow(c.K, w.group)], w.scales), ndarray([c.N, groupsPerRow(c.K, w.group)], w.zeros), ...(bias ? [ndarray([c.N], bias)] : [])];
   const y = (matmulNBitsOp.reference(ins, attrs) as NdArray[])[0] as NdArray;
-  if (!c.epilogue.length) return y.data;
-  const g = new GraphBuilder('epi');
-  let v = g.input('Y', 'f32', [c.M, c.N]);
-  for (const e of c.epilogue) v = g.op(e.op, [v], e.attrs);
-  g.output(v);
-  return (interpret(g.build(), { Y: y }).get(v) as NdArray).data;
+  return epilogueReference(y.data, c.M, c.N, c.epilogue);
 }
 
 export async function check(gpu: GpuContext, template: AnyKernelTemplate, c: Case, knobs?: unknown): Promise<void> {
