@@ -20,18 +20,16 @@ import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { getOp } from '../../src/ir/op-table.ts';
 import { ndarray, tensor, type NdArray } from '../../src/ir/tensor.ts';
-import { interpret } from '../../src/interp/interpreter.ts';
 import { actRowWords, packActRows } from '../../src/quant/act.ts';
 import { quantizeMatrix } from '../../src/passes/quantize/quantizer.ts';
-import { Executor } from '../../src/runtime/executor.ts';
 import { runKernel } from '../../src/runtime/kernel-runner.ts';
 import { TuningDb } from '../../src/tuner/db.ts';
 import { selectKernels } from '../../src/tuner/search.ts';
-import { compareOutputs } from '../../src/tuner/verify.ts';
 import { emitSource } from '../../codegen/kernels/index.ts';
 import type { GpuContext } from '../../src/runtime/device.ts';
 import { epilogueArb, epilogueReference, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
 import { fcParams } from '../prop/arbitraries.ts';
+import { bundleVsInterpreter } from '../helpers/compiled-vs-interp.ts';
 
 const ctx = await gpuForTests();
 
@@ -203,14 +201,7 @@ describe.skipIf(!ctx)('WxA8 dot4 path compiled end to end', () => {
       const templates = r.bundle.manifest.dispatches.map((d) => d.template);
       expect(templates).toEqual(['quantize-act', batch <= 8 ? 'matmul-nbits-dot4' : 'matmul-nbits-dot4-gemm']);
       const x = ndarray([batch, 200], Float32Array.from({ length: batch * 200 }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 5))));
-      const ex = await Executor.create(gpu, r.bundle);
-      try {
-        const got = await ex.run(new Map([['x', Float32Array.from(x.data)]]));
-        const want = interpret(r.graph, { x }).get('y') as { data: Float64Array };
-        expect(compareOutputs(got.outputs.get('y') as Float32Array, want.data)).toBeNull();
-      } finally {
-        ex.destroy();
-      }
+      expect(await bundleVsInterpreter(gpu, r.bundle, r.graph, { x })).toEqual([]);
     });
   }
 

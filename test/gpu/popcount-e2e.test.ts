@@ -10,17 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { compileGraph } from '../../src/compile/compile.ts';
 import { lowerGraph } from '../../src/compile/lower.ts';
-import { interpret } from '../../src/interp/interpreter.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { ndarray, tensor } from '../../src/ir/tensor.ts';
 import { quantizeMatrix } from '../../src/passes/quantize/quantizer.ts';
-import { Executor } from '../../src/runtime/executor.ts';
 import { TuningDb } from '../../src/tuner/db.ts';
 import { selectKernels } from '../../src/tuner/search.ts';
-import { compareOutputs } from '../../src/tuner/verify.ts';
 import { gpu, noGpu } from '../helpers/gpu.ts';
 import { randomData } from '../helpers/kernel-check.ts';
+import { bundleVsInterpreter } from '../helpers/compiled-vs-interp.ts';
 
 const K = 200;
 const N = 37;
@@ -51,14 +49,7 @@ describe.skipIf(noGpu)('WxAy popcount path compiled end to end', () => {
       expect(kernels.some((k) => k.startsWith('quantize-act'))).toBe(true);
       expect(kernels.some((k) => k.startsWith(batch <= 8 ? 'matmul-nbits-popcount-gemv' : 'matmul-nbits-popcount-gemm'))).toBe(true);
       const x = ndarray([batch, K], Float32Array.from({ length: batch * K }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 5))));
-      const ex = await Executor.create(ctx, r.bundle);
-      try {
-        const got = await ex.run(new Map([['x', Float32Array.from(x.data)]]));
-        const want = interpret(r.graph, { x }).get('y') as { data: Float64Array };
-        expect(compareOutputs(got.outputs.get('y') as Float32Array, want.data)).toBeNull();
-      } finally {
-        ex.destroy();
-      }
+      expect(await bundleVsInterpreter(ctx, r.bundle, r.graph, { x })).toEqual([]);
     });
   }
 
