@@ -5,11 +5,11 @@
 
 import { intsAttr, numberAttr, stringAttr, type Attrs } from '../graph.ts';
 import type { OpDef } from '../op-def.ts';
-import { isConcrete, numel, type Dim } from '../shape.ts';
+import { isConcrete, numel } from '../shape.ts';
 import { ndarray, type NdArray, type TensorType } from '../tensor.ts';
-import { dequantize, groupsPerRow } from '../../quant/format.ts';
+import { dequantize } from '../../quant/format.ts';
 import { conv2dOp } from './conv.ts';
-import { nbitsAttrs, packedWords, quantizedWeightOf, type NBitsAttrs } from './matmul-nbits.ts';
+import { nbitsAttrs, packedOperandsError, quantizedWeightOf, type NBitsAttrs } from './matmul-nbits.ts';
 import { tensorBytes } from './helpers.ts';
 
 export interface ConvNBitsAttrs extends NBitsAttrs {
@@ -31,8 +31,6 @@ export function conv2dAttrsOf(attrs: Attrs): Attrs {
     dilations: intsAttr(attrs, 'dilations', [1, 1]), group: numberAttr(attrs, 'groups', 1),
   };
 }
-
-const sameDims = (s: readonly Dim[], want: readonly number[]): boolean => s.length === want.length && s.every((d, i) => d === want[i]);
 
 function attrError(q: ConvNBitsAttrs, attrs: Attrs): string | null {
   const posInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
@@ -71,11 +69,8 @@ export const conv2dNBitsOp: OpDef = {
     const bad = attrError(q, attrs);
     if (bad) return bad;
     if (x.dtype !== 'f32' || x.shape.length !== 4) return `conv2d_nbits needs f32 X of rank 4, got ${String(x.dtype)}[${x.shape.join(',')}]`;
-    if (w.dtype !== 'u32' || !sameDims(w.shape, [packedWords(q)])) return `conv2d_nbits words must be u32[${packedWords(q)}] for N=${q.N} K=${q.K} bits=${q.bits} ${q.layout}, got ${String(w.dtype)}[${w.shape.join(',')}]`;
-    const sg = [q.N, groupsPerRow(q.K, q.group)];
-    for (const [what, t] of [['scales', s], ['zeros', z]] as const) {
-      if (t.dtype !== 'f32' || !sameDims(t.shape, sg)) return `conv2d_nbits ${what} must be f32[${sg.join(',')}], got ${String(t.dtype)}[${t.shape.join(',')}]`;
-    }
+    const badOperand = packedOperandsError('conv2d_nbits', q, w, s, z);
+    if (badOperand) return badOperand;
     // The rest (channels vs groups, bias, output size) is conv2d's inference on the unpacked view.
     const wView: TensorType = { dtype: 'f32', shape: [q.N, q.K / (q.kH * q.kW), q.kH, q.kW] };
     const r = conv2dOp.infer(c ? [x, wView, c] : [x, wView], conv2dAttrsOf(attrs));

@@ -54,6 +54,16 @@ function attrError(a: NBitsAttrs, layout: string): string | null {
 
 const sameDims = (s: readonly Dim[], want: readonly number[]): boolean => s.length === want.length && s.every((d, i) => d === want[i]);
 
+/** Why the packed operands (words, scales, zeros) do not fit attributes `q`, named as op `op`; null when they do. */
+export function packedOperandsError(op: string, q: NBitsAttrs, w: TensorType, s: TensorType, z: TensorType): string | null {
+  if (w.dtype !== 'u32' || !sameDims(w.shape, [packedWords(q)])) return `${op} words must be u32[${packedWords(q)}] for N=${q.N} K=${q.K} bits=${q.bits} ${q.layout}, got ${String(w.dtype)}[${w.shape.join(',')}]`;
+  const sg = [q.N, groupsPerRow(q.K, q.group)];
+  for (const [what, t] of [['scales', s], ['zeros', z]] as const) {
+    if (t.dtype !== 'f32' || !sameDims(t.shape, sg)) return `${op} ${what} must be f32[${sg.join(',')}], got ${String(t.dtype)}[${t.shape.join(',')}]`;
+  }
+  return null;
+}
+
 /** The packed weight an op instance reads, rebuilt from its (float64) input arrays. */
 export function quantizedWeightOf(words: NdArray, scales: NdArray, zeros: NdArray, a: NBitsAttrs): QuantizedWeight {
   return { ...a, words: Uint32Array.from(words.data), scales: Float32Array.from(scales.data), zeros: Float32Array.from(zeros.data) };
@@ -113,11 +123,8 @@ export const matmulNBitsOp: OpDef = {
       const rw = actRowWords(q.K, q.actBits, q.actLayout);
       if (a.dtype !== 'u32' || k !== rw) return `matmul_nbits with act_bits=${q.actBits} needs A as quantize_act rows u32[..., ${rw}] (K=${q.K}, ${q.actLayout}), got ${String(a.dtype)}[${a.shape.join(',')}]`;
     }
-    if (w.dtype !== 'u32' || !sameDims(w.shape, [packedWords(q)])) return `matmul_nbits words must be u32[${packedWords(q)}] for N=${q.N} K=${q.K} bits=${q.bits} ${q.layout}, got ${String(w.dtype)}[${w.shape.join(',')}]`;
-    const sg = [q.N, groupsPerRow(q.K, q.group)];
-    for (const [what, t] of [['scales', s], ['zeros', z]] as const) {
-      if (t.dtype !== 'f32' || !sameDims(t.shape, sg)) return `matmul_nbits ${what} must be f32[${sg.join(',')}], got ${String(t.dtype)}[${t.shape.join(',')}]`;
-    }
+    const badOperand = packedOperandsError('matmul_nbits', q, w, s, z);
+    if (badOperand) return badOperand;
     if (c && (c.dtype !== 'f32' || !sameDims(c.shape, [q.N]))) return `matmul_nbits bias must be f32[${q.N}], got ${String(c.dtype)}[${c.shape.join(',')}]`;
     return [{ dtype: 'f32', shape: [...a.shape.slice(0, -1), q.N] }];
   },
