@@ -3,10 +3,10 @@
 // its defaults, and hand-picked lane blocks and staged word counts.
 
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { matmulNBitsPopcountGemmTemplate } from '../../codegen/kernels/matmul-nbits-popcount-gemm.ts';
 import { gpuForTests } from '../helpers/kernel-check.ts';
-import { caseArb, check, problemOf, type Case } from '../helpers/popcount-case.ts';
+import { caseArb, check, checkDefaults, type Case } from '../helpers/popcount-case.ts';
 import { fcParams } from '../prop/arbitraries.ts';
 
 const ctx = await gpuForTests();
@@ -21,13 +21,7 @@ describe.skipIf(!ctx)(`${T.name} on the GPU`, () => {
   });
 
   it('defaults are valid and correct at W4A4, W1A8 and W3A8 (K = 468: group 128, 48 and per-channel)', async () => {
-    for (const [bits, actBits, group] of [[4, 4, 128], [1, 8, 0], [3, 8, 48]] as const) {
-      const c: Case = { M: 17, N: 37, K: 468, bits, actBits, group, weights: 'random-codes', bias: true, epilogue: [{ op: 'relu', attrs: {} }], knobIndex: 0, seed: bits * 10 + actBits };
-      const p = problemOf(c);
-      const k = T.defaults(p, gpu.info);
-      expect(T.valid(p, k, gpu.info)).toBe(true);
-      await check(gpu, T, c, k);
-    }
+    await checkDefaults(gpu, T, 17, [[4, 4, 128], [1, 8, 0], [3, 8, 48]]);
   });
 
   it('lane blocks and staged word counts, rows and columns past the tile edges', async () => {

@@ -12,7 +12,7 @@ import { matmulNBitsPopcountGemmTemplate } from '../../codegen/kernels/matmul-nb
 import { matmulNBitsPopcountGemvTemplate } from '../../codegen/kernels/matmul-nbits-popcount-gemv.ts';
 import type { MatmulNBitsProblem } from '../../codegen/problems.ts';
 import { gpuForTests } from '../helpers/kernel-check.ts';
-import { caseArb, check, problemOf, type Case } from '../helpers/popcount-case.ts';
+import { caseArb, check, checkDefaults, type Case } from '../helpers/popcount-case.ts';
 import { fcParams } from '../prop/arbitraries.ts';
 
 const ctx = await gpuForTests();
@@ -27,13 +27,7 @@ describe.skipIf(!ctx)(`${T.name} on the GPU`, () => {
   });
 
   it('defaults are valid and correct at W4A4, W1A8, W3A8 and W8A4 (K = 468: group 128, 48 and per-channel)', async () => {
-    for (const [bits, actBits, group] of [[4, 4, 128], [1, 8, 0], [3, 8, 48], [8, 4, 0]] as const) {
-      const c: Case = { M: 1, N: 37, K: 468, bits, actBits, group, weights: 'random-codes', bias: true, epilogue: [{ op: 'relu', attrs: {} }], knobIndex: 0, seed: bits * 10 + actBits };
-      const p = problemOf(c);
-      const k = T.defaults(p, gpu.info);
-      expect(T.valid(p, k, gpu.info)).toBe(true);
-      await check(gpu, T, c, k);
-    }
+    await checkDefaults(gpu, T, 1, [[4, 4, 128], [1, 8, 0], [3, 8, 48], [8, 4, 0]]);
   });
 
   it('weight planes split over lanes (bit-stacking), long and short spans, several columns', async () => {

@@ -4,6 +4,7 @@
 // Not a test file itself.
 
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import type { AnyKernelTemplate } from '../../codegen/kernel.ts';
 import type { Epilogue, MatmulNBitsProblem } from '../../codegen/problems.ts';
 import { matmulNBitsOp } from '../../src/ir/ops/matmul-nbits.ts';
@@ -82,4 +83,15 @@ export async function check(gpu: GpuContext, template: AnyKernelTemplate, c: Cas
   // runKernel takes Float32Arrays: views over the words keep their bits.
   const inputs = [new Float32Array(acts.buffer), new Float32Array(w.words.buffer), w.scales, w.zeros, ...(bias ? [bias] : [])];
   await expectKernelMatches(gpu, template, p, k as never, inputs, reference(c, acts, w, bias));
+}
+
+/** Defaults are valid and correct for each (bits, actBits, group) at K = 468 (not a multiple of 32), M rows, N = 37. */
+export async function checkDefaults(gpu: GpuContext, t: AnyKernelTemplate, M: number, configs: readonly (readonly [number, number, number])[]): Promise<void> {
+  for (const [bits, actBits, group] of configs) {
+    const c: Case = { M, N: 37, K: 468, bits, actBits, group, weights: 'random-codes', bias: true, epilogue: [{ op: 'relu', attrs: {} }], knobIndex: 0, seed: bits * 10 + actBits };
+    const p = problemOf(c);
+    const k = t.defaults(p, gpu.info);
+    expect(t.valid(p, k, gpu.info)).toBe(true);
+    await check(gpu, t, c, k);
+  }
 }
