@@ -29,7 +29,7 @@ const CALIB_LINES = 8;
 const SENS_LINES = 20;
 const args = process.argv.slice(2);
 const outAt = args.indexOf('--out');
-const sections = args.filter((a, i) => !a.startsWith('--') && i !== outAt + 1);
+const sections = args.filter((a, i) => !a.startsWith('--') && (outAt < 0 || i !== outAt + 1));
 const want = (s: string): boolean => sections.length === 0 || sections.includes(s);
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 
