@@ -34,6 +34,8 @@ export interface CompileOptions {
   readonly verifyPasses?: boolean;
   /** Weight-only quantization of matmul/gemm weights (none when absent). */
   readonly quantize?: QuantizeOptions;
+  /** Weights larger than this many bytes are split into column blocks (default 128 MiB, WebGPU's guaranteed binding size). */
+  readonly maxBindingBytes?: number;
 }
 
 export interface CompileResult {
@@ -53,7 +55,7 @@ export async function compileGraph(source: Graph, opts: CompileOptions = {}): Pr
     throw new CompileError(`inputs with unbound dims: ${desc}; give their shapes with --input NAME=DIMxDIM`);
   }
   const ctxPasses = passContext(opts.verifyPasses ?? false);
-  const optimized = runPipeline(graph, ctxPasses, defaultPipeline(opts.quantize));
+  const optimized = runPipeline(graph, ctxPasses, defaultPipeline(opts.quantize, opts.maxBindingBytes));
   const passErrors = ctxPasses.diag.filter((d) => d.severity === 'error');
   if (passErrors.length) throw new CompileError(passErrors.map((d) => `${d.pass}${d.node ? ` (node '${d.node}')` : ''}: ${d.message}`).join('\n'));
   const lowered = lowerGraph(optimized);

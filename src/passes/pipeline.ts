@@ -9,13 +9,16 @@ import { deadCodeElimination } from './simplify/dce.ts';
 import { hardswishFusion } from './simplify/hardswish-fusion.ts';
 import { layerNormFusion } from './simplify/layer-norm-fusion.ts';
 import { quantizePass, type QuantizeOptions } from './quantize/quantize-pass.ts';
+import { PORTABLE_BINDING_BYTES, splitWideWeights } from './legalize/split-wide-weights.ts';
 
-export function defaultPipeline(quantize?: QuantizeOptions): Pass {
+export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PORTABLE_BINDING_BYTES): Pass {
   // const-fold first so weight-only chains become the constants the fusions look for; it is
   // capped at 1M elements (and never grows a constant past its inputs) so bundles stay small.
   // hardswish-fusion before lowering: the fused op then joins conv/matmul epilogues.
   // bias-fusion repeats: conv -> mul -> add (decomposed BatchNorm) folds one step per round.
   // quantize (only when asked) after bias-fusion, so fused biases ride along into matmul_nbits.
+  // split-wide-weights after quantize (packed weights are smaller, so fewer blocks): weights over
+  // the binding limit become column blocks + concat.
   // DCE last drops the constants and nodes the others left behind.
   return sequence('default',
     constantFolding({ maxElements: 1 << 20 }),
@@ -23,6 +26,7 @@ export function defaultPipeline(quantize?: QuantizeOptions): Pass {
     layerNormFusion,
     fixpoint(biasFusion),
     ...(quantize ? [quantizePass(quantize)] : []),
+    splitWideWeights({ maxBindingBytes }),
     fixpoint(deadCodeElimination));
 }
 
