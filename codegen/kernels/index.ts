@@ -8,6 +8,7 @@ import { conv2dDirectTemplate } from './conv2d-direct.ts';
 import { conv2dImplicitGemmTemplate } from './conv2d-implicit-gemm.ts';
 import { elementwiseTemplate } from './elementwise.ts';
 import { gemvTemplate } from './gemv.ts';
+import { gemvVec4Template } from './gemv-vec4.ts';
 import { matmulTemplate } from './matmul.ts';
 import { matmulF16GemvTemplate } from './matmul-f16-gemv.ts';
 import { matmulF16GemmTemplate } from './matmul-f16-gemm.ts';
@@ -33,9 +34,10 @@ import { conv2dNBitsDirectTemplate } from './conv2d-nbits-direct.ts';
 
 const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> = {
   elementwise: [elementwiseTemplate],
-  // gemv first: it serves (and is the better default for) problems of at most 8 rows.
+  // gemv first: it serves (and is the better default for) problems of at most 8 rows; its vec4
+  // form first of all where B[k, n] has N % 4 == 0 (2x the scalar form on lavapipe).
   // The f16 pair serves only problems with dtype 'f16' (which the f32 pair rejects).
-  matmul: [gemvTemplate, matmulTemplate, matmulF16GemvTemplate, matmulF16GemmTemplate],
+  matmul: [gemvVec4Template, gemvTemplate, matmulTemplate, matmulF16GemvTemplate, matmulF16GemmTemplate],
   // Direct first: it is the cheaper default for the small and depthwise convs of typical models.
   conv2d: [conv2dDirectTemplate, conv2dImplicitGemmTemplate],
   transpose: [transposeTemplate],
