@@ -129,15 +129,21 @@ export async function runSuite(o: SuiteOptions, log: (line: string) => void = (l
   const shapes: [string, number, number, number][] = [
     ['gemv', 1, 4096, 4096], ['gemv-mlp-up', 1, 4096, 11008], ['gemv-mlp-down', 1, 11008, 4096],
     ['gemm64', 64, 4096, 4096], ...(o.quick ? [] : [['gemm128', 128, 4096, 4096], ['gemm512', 512, 4096, 4096]] as [string, number, number, number][]),
-    // f16 kernel rows (bench/matmul-f16.ts); `--only f16` selects both.
-    ['gemv-f16', 1, 4096, 4096], ['gemm64-f16', 64, 4096, 4096],
+    // f16 kernel rows (bench/matmul-f16.ts); `--only f16` selects them all.
+    ['gemv-f16', 1, 4096, 4096], ['gemv-mlp-up-f16', 1, 4096, 11008], ['gemv-mlp-down-f16', 1, 11008, 4096],
+    ['gemm64-f16', 64, 4096, 4096], ...(o.quick ? [] : [['gemm128-f16', 128, 4096, 4096], ['gemm512-f16', 512, 4096, 4096]] as [string, number, number, number][]),
   ];
   for (const [name, M, K, N] of shapes) {
     const f16 = name.endsWith('-f16');
     if (o.only !== null && o.only !== name && !(f16 && o.only === 'f16')) continue;
     if (budgetSpent(`${name} ${M}x${K}·${K}x${N}`)) continue;
+    // A peer that fails or fails its output check is listed under "Skipped" with its reason.
+    const peerFailed = (line: string): void => {
+      log(line);
+      skipped.push(line);
+    };
     try {
-      const row = f16 ? await matmulF16Row(ctx, ort, repeats, M, K, N, log) : await matmulRow(ctx, db, ort, repeats, M, K, N, log);
+      const row = f16 ? await matmulF16Row(ctx, ort, repeats, M, K, N, peerFailed) : await matmulRow(ctx, db, ort, repeats, M, K, N, peerFailed);
       rows.push(row);
       for (const c of row.contenders) log(`${row.case.padEnd(34)} ${c.name.padEnd(11)} ${c.medianMs.toFixed(2).padStart(9)} ms  err ${c.maxErr.toExponential(1)}`);
     } catch (e) {
