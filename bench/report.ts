@@ -41,7 +41,7 @@ export function reportMarkdown(r: SuiteReport): string {
     `# Benchmarks on ${r.device.description} (${r.device.id})`, '',
     `Date ${new Date().toISOString().slice(0, 10)}; node ${process.version}; onnxruntime-node ${r.ortVersion ?? 'not loaded'}; ${os.cpus().length} CPU cores; ${r.elapsedS.toFixed(0)} s${r.complete ? '' : ' (incomplete: run still going or stopped)'}.`,
     `Roofline (measured): copy ${roof.copyGBs.toFixed(2)} GB/s (read + write), FMA ${roof.fmaGflops.toFixed(1)} GFLOP/s.`, '',
-    'Times are medians of wall time per inference with inputs in host memory and outputs read back (the same for every contender); `gpu` is our compute pass alone (timestamp-query). Ratio = ours / peer (below 1 is faster).', '',
+    'Times are medians of wall time per inference with inputs in host memory and outputs read back (the same for every contender); `gpu` is our compute pass alone (timestamp-query). Ratio = ours / peer (below 1 is faster), from the wall-time medians. GB/s, % copy roof and GFLOP/s use `gpu ms` where there is one (the roofline is kernel time too), else the wall median.', '',
     '| case | contender | median ms | spread ms | gpu ms | first run ms | GB/s | % copy roof | GFLOP/s | ratio vs it |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
@@ -49,7 +49,7 @@ export function reportMarkdown(r: SuiteReport): string {
     const ours = row.contenders.find((c) => c.name === 'anybit');
     for (const c of row.contenders) {
       const ms = c.gpuMs ?? c.medianMs;
-      const gbs = row.bytes / (c.medianMs * 1e6);
+      const gbs = row.bytes / (ms * 1e6);
       const ratio = ours && c !== ours ? (ours.medianMs / c.medianMs).toFixed(2) : '';
       lines.push(`| ${row.case} | ${c.name} | ${c.medianMs.toFixed(2)} | ${c.spreadMs.toFixed(2)} | ${c.gpuMs?.toFixed(2) ?? ''} | ${c.firstMs.toFixed(0)} | ${gbs.toFixed(2)} | ${((100 * gbs) / roof.copyGBs).toFixed(0)}% | ${(row.flops / (ms * 1e6)).toFixed(1)} | ${ratio} |`);
     }
