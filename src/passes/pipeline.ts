@@ -9,6 +9,7 @@ import { deadCodeElimination } from './simplify/dce.ts';
 import { hardswishFusion } from './simplify/hardswish-fusion.ts';
 import { layerNormFusion } from './simplify/layer-norm-fusion.ts';
 import { quantizePass, type QuantizeOptions } from './quantize/quantize-pass.ts';
+import { gemvWeightLayout } from './legalize/gemv-weight-layout.ts';
 import { PORTABLE_BINDING_BYTES, splitWideWeights } from './legalize/split-wide-weights.ts';
 
 export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PORTABLE_BINDING_BYTES): Pass {
@@ -17,6 +18,7 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
   // hardswish-fusion before lowering: the fused op then joins conv/matmul epilogues.
   // bias-fusion repeats: conv -> mul -> add (decomposed BatchNorm) folds one step per round.
   // quantize (only when asked) after bias-fusion, so fused biases ride along into matmul_nbits.
+  // gemv-weight-layout after quantize (float weights only) stores GEMV weights as [N, K].
   // split-wide-weights after quantize (packed weights are smaller, so fewer blocks): weights over
   // the binding limit become column blocks + concat.
   // DCE last drops the constants and nodes the others left behind.
@@ -26,6 +28,7 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
     layerNormFusion,
     fixpoint(biasFusion),
     ...(quantize ? [quantizePass(quantize)] : []),
+    gemvWeightLayout,
     splitWideWeights({ maxBindingBytes }),
     fixpoint(deadCodeElimination));
 }
