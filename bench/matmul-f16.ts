@@ -1,12 +1,13 @@
 // The suite's f16 kernel rows: our matmul-f16 templates (defaults, run through PreparedKernel,
-// output read back each run as ORT's is) vs onnxruntime-node's MatMul on float16 tensors. Each
-// contender's output is checked against the f64 product of the f16-rounded inputs before timing.
+// output read back each run as ORT's is; GEMVs read the weight stored [N, K]) vs onnxruntime-node's
+// MatMul on float16 tensors. Each contender's output is checked against the f64 product of the
+// f16-rounded inputs before timing.
 // Kernel-level only: the compiler does not lower f16 graphs yet, so there is no bundle here.
 
 import type { AnyKernelTemplate } from '../codegen/kernel.ts';
 import type { MatmulProblem } from '../codegen/problems.ts';
 import { emitSource } from '../codegen/kernels/index.ts';
-import { F16_GEMV_MAX_ROWS, matmulF16GemvTemplate } from '../codegen/kernels/matmul-f16-gemv.ts';
+import { F16_GEMV_ROWS_MAX_ROWS, matmulF16GemvRowsTemplate } from '../codegen/kernels/matmul-f16-gemv-rows.ts';
 import { matmulF16GemmTemplate } from '../codegen/kernels/matmul-f16-gemm.ts';
 import { f16BitsToNumber } from '../src/ir/f16.ts';
 import type { GpuContext } from '../src/runtime/device.ts';
@@ -20,6 +21,12 @@ import type { Contender, Row } from './report.ts';
 
 /** f16 output rounding alone is 2^-11 ≈ 4.9e-4 relative; accumulation order adds little. */
 const MAX_ERR = 1e-3;
+
+function transposed(w: Float32Array, K: number, N: number): Float32Array {
+  const t = new Float32Array(K * N);
+  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) t[n * K + k] = w[k * N + n] as number;
+  return t;
+}
 
 async function contender(name: string, repeats: number, run: () => Promise<Float32Array>, check: (y: Float32Array) => number): Promise<Contender> {
   let maxErr = NaN;
@@ -38,12 +45,14 @@ export async function matmulF16Row(ctx: GpuContext, ort: Ort | null, repeats: nu
   const check = (y: Float32Array): number => sampledError(x, w, y, M, K, N);
   const contenders: Contender[] = [];
 
-  const p: MatmulProblem = { kind: 'matmul', dtype: 'f16', batchShape: [], aBatchStrides: [], bBatchStrides: [], M, N, K, transA: false, transB: false, alpha: 1, beta: 1, bias: null, epilogue: [] };
-  const template: AnyKernelTemplate = M <= F16_GEMV_MAX_ROWS ? matmulF16GemvTemplate : matmulF16GemmTemplate;
+  // GEMVs read the weight stored [N, K], the layout the compiler gives GEMV weights (gemv-weight-layout).
+  const gemv = M <= F16_GEMV_ROWS_MAX_ROWS && K % 4 === 0;
+  const p: MatmulProblem = { kind: 'matmul', dtype: 'f16', batchShape: [], aBatchStrides: [], bBatchStrides: [], M, N, K, transA: false, transB: gemv, alpha: 1, beta: 1, bias: null, epilogue: [] };
+  const template: AnyKernelTemplate = gemv ? matmulF16GemvRowsTemplate : matmulF16GemmTemplate;
   const knobs = template.defaults(p, ctx.info);
   const valid = template.valid(p, knobs, ctx.info);
   if (valid !== true) throw new Error(`${template.name}: ${valid}`);
-  const kernel = await PreparedKernel.create(ctx, emitSource(template, p, knobs, ctx.info), template.launch(p, knobs), [packF16(x), packF16(w)], [f16Lanes(M * N)], template.name);
+  const kernel = await PreparedKernel.create(ctx, emitSource(template, p, knobs, ctx.info), template.launch(p, knobs), [packF16(x), packF16(gemv ? transposed(w, K, N) : w)], [f16Lanes(M * N)], template.name);
   try {
     contenders.push(await contender('anybit', repeats, async () => unpackF16((await kernel.run())[0] as Float32Array, M * N), check));
   } finally {

@@ -11,6 +11,7 @@ import { gemvTemplate } from './gemv.ts';
 import { gemvVec4Template } from './gemv-vec4.ts';
 import { matmulTemplate } from './matmul.ts';
 import { matmulF16GemvTemplate } from './matmul-f16-gemv.ts';
+import { matmulF16GemvRowsTemplate } from './matmul-f16-gemv-rows.ts';
 import { matmulF16GemmTemplate } from './matmul-f16-gemm.ts';
 import { transposeTemplate } from './transpose.ts';
 import { batchNormTemplate } from './batch-norm.ts';
@@ -37,7 +38,7 @@ const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> =
   // gemv first: it serves (and is the better default for) problems of at most 8 rows; its vec4
   // form first of all where B[k, n] has N % 4 == 0 (2x the scalar form on lavapipe).
   // The f16 pair serves only problems with dtype 'f16' (which the f32 pair rejects).
-  matmul: [gemvVec4Template, gemvTemplate, matmulTemplate, matmulF16GemvTemplate, matmulF16GemmTemplate],
+  matmul: [gemvVec4Template, gemvTemplate, matmulTemplate, matmulF16GemvRowsTemplate, matmulF16GemvTemplate, matmulF16GemmTemplate],
   // Direct first: it is the cheaper default for the small and depthwise convs of typical models.
   conv2d: [conv2dDirectTemplate, conv2dImplicitGemmTemplate],
   transpose: [transposeTemplate],

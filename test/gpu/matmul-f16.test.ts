@@ -1,4 +1,4 @@
-// matmul-f16-gemv and matmul-f16-gemm vs a float64 reference on the f16-rounded inputs: random
+// matmul-f16-gemv, -gemv-rows (B stored [n, k]) and matmul-f16-gemm vs a float64 reference on the f16-rounded inputs: random
 // M, N, K (odd and prime sizes; N a multiple of 4 half the time so vec loads get drawn), batch
 // broadcasting of B, alpha, random valid knobs. Skipped where the adapter lacks shader-f16.
 
@@ -10,6 +10,7 @@ import { emitSource } from '../../codegen/kernels/index.ts';
 import { matmulTemplate } from '../../codegen/kernels/matmul.ts';
 import { F16_GEMV_MAX_ROWS, matmulF16GemvTemplate } from '../../codegen/kernels/matmul-f16-gemv.ts';
 import { matmulF16GemmTemplate } from '../../codegen/kernels/matmul-f16-gemm.ts';
+import { F16_GEMV_ROWS_MAX_ROWS, matmulF16GemvRowsTemplate } from '../../codegen/kernels/matmul-f16-gemv-rows.ts';
 import type { MatmulProblem } from '../../codegen/problems.ts';
 import type { GpuContext } from '../../src/runtime/device.ts';
 import { runKernel } from '../../src/runtime/kernel-runner.ts';
@@ -105,3 +106,38 @@ for (const [template, maxM, maxK, runs] of [[matmulF16GemvTemplate, F16_GEMV_MAX
     });
   });
 }
+
+describe.skipIf(!hasF16)('matmul-f16-gemv-rows on the GPU', () => {
+  // Same reference on B[k, n]; the kernel gets B transposed ([n, k]), K a multiple of 4, one batch.
+  const fit = (c: Case): Case => ({ ...c, batch: 1, K: 4 * Math.ceil(c.K / 4) });
+  async function runRows(gpu: GpuContext, c: Case, knobs: Record<string, number>): Promise<void> {
+    const p = { ...problemOf(c), transB: true };
+    const a = roundToF16(randomData(c.M * c.K, c.dataSeed));
+    const b = roundToF16(randomData(c.K * c.N, c.dataSeed + 1));
+    const bt = new Float32Array(c.K * c.N);
+    for (let k = 0; k < c.K; k++) for (let n = 0; n < c.N; n++) bt[n * c.K + k] = b[k * c.N + n] as number;
+    const t: AnyKernelTemplate = matmulF16GemvRowsTemplate;
+    const [out] = await runKernel(gpu, emitSource(t, p, knobs, gpu.info), t.launch(p, knobs), [packF16(a), packF16(bt)], [f16Lanes(c.M * c.N)]);
+    expectF16Matmul(c, a, b, unpackF16(out as Float32Array, c.M * c.N));
+  }
+
+  it('matches the f64 reference on f16-rounded inputs for random problems and knobs', async () => {
+    const gpu = ctx as GpuContext;
+    await fc.assert(fc.asyncProperty(caseArb(F16_GEMV_ROWS_MAX_ROWS, 300).map(fit), async (c) => {
+      await runRows(gpu, c, pickKnobs(matmulF16GemvRowsTemplate, { ...problemOf(c), transB: true }, gpu.info, c.knobIndex));
+    }), fcParams(12));
+  });
+
+  it('defaults are valid and correct; untransposed or batched problems are refused', async () => {
+    const gpu = ctx as GpuContext;
+    for (const [M, N, K] of [[1, 1, 4], [1, 260, 1032], [3, 33, 516], [8, 64, 64]] as const) {
+      const c: Case = { batch: 1, bBroadcast: false, M, N, K, alpha: 1, knobIndex: 0, dataSeed: M + N + K };
+      const p = { ...problemOf(c), transB: true };
+      const k = matmulF16GemvRowsTemplate.defaults(p, gpu.info);
+      expect(matmulF16GemvRowsTemplate.valid(p, k, gpu.info)).toBe(true);
+      expect(matmulF16GemvRowsTemplate.valid({ ...p, transB: false }, k, gpu.info)).toMatch(/transB/);
+      expect(matmulF16GemvRowsTemplate.valid(problemOf({ ...c, batch: 2 }), k, gpu.info)).not.toBe(true);
+      await runRows(gpu, c, k);
+    }
+  });
+});
