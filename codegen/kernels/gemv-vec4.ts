@@ -11,6 +11,7 @@ import type { KernelTemplate, KnobSpace, Uniform } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
 import { epilogueKey, epilogueProblem } from '../wgsl/expr.ts';
 import { batchOffsetSetup, loadA, matmulInputs, matmulKey, matmulUniforms, storeResult } from '../wgsl/matmul-io.ts';
+import { kSliceLoop } from '../wgsl/k-slices.ts';
 import { ceilDiv, dispatchProblem, foldDispatch, ShaderBuilder, u32Lit } from '../wgsl/shader.ts';
 import { numel } from '../../src/ir/shape.ts';
 
@@ -87,18 +88,9 @@ function body(b: ShaderBuilder, p: MatmulProblem, k: GemvVec4Knobs): string {
     // Units past the end read unit 0 (always in range) and are never stored: no branch in the loop.
     ...vs.map((v) => `let live${v} = u${v} < ${u32Lit(units(p))};\nlet rb${v} = select(0u, u${v}, live${v});`),
     ...rows.flatMap((m) => vs.map((v) => `var ${acc(m, v)} = vec4<f32>(0.0);`)),
-    // Lane slice ks of the steps: [s0, s1), contiguous so each lane streams its own part of B.
-    `let chunk = (params.steps + ${u32Lit(k.kSplit - 1)}) / ${u32Lit(k.kSplit)};`,
-    'let s0 = min(params.steps, ks * chunk);',
-    'let s1 = min(params.steps, s0 + chunk);',
-    'var s = s0;',
   ];
-  if (k.unroll > 1) {
-    lines.push(`for (; s + ${u32Lit(k.unroll - 1)} < s1; s += ${u32Lit(k.unroll)}) {`);
-    for (let u = 0; u < k.unroll; u++) lines.push(...stepLines(p, k, `(s + ${u32Lit(u)})`).map((l) => `  ${l}`));
-    lines.push('}');
-  }
-  lines.push('for (; s < s1; s++) {', ...stepLines(p, k, 's').map((l) => `  ${l}`), '}');
+  // Lane slice ks of the steps, contiguous so each lane streams its own part of B.
+  lines.push(...kSliceLoop(k.kSplit, k.unroll, (s) => stepLines(p, k, s)));
   if (k.kSplit > 1) {
     b.decl(`var<workgroup> partial: array<vec4<f32>, ${k.workgroupSize * M * k.vecs}>;`);
     const slot = (m: number, v: number): string => `(lidx * ${u32Lit(M * k.vecs)} + ${u32Lit(m * k.vecs + v)})`;

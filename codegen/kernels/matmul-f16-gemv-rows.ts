@@ -8,6 +8,7 @@ import type { KernelTemplate, KnobSpace, Uniform } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
 import { matmulUniforms } from '../wgsl/matmul-io.ts';
 import { enableF16, f16Batches, f16MatmulKey } from '../wgsl/matmul-f16-io.ts';
+import { kSliceLoop } from '../wgsl/k-slices.ts';
 import { ceilDiv, dispatchProblem, foldDispatch, ShaderBuilder, u32Lit } from '../wgsl/shader.ts';
 
 export interface F16GemvRowsKnobs {
@@ -47,17 +48,8 @@ function body(p: MatmulProblem, k: F16GemvRowsKnobs, b: ShaderBuilder): string {
     // Columns past N read column 0 and are never stored: no branch in the loop.
     `let bBase = select(0u, n, n < ${u32Lit(N)}) * ${u32Lit(K4)};`,
     ...rows.map((m) => `var acc${m} = vec4<f32>(0.0);`),
-    `let chunk = (params.steps + ${u32Lit(k.kSplit - 1)}) / ${u32Lit(k.kSplit)};`,
-    'let s0 = min(params.steps, ks * chunk);',
-    'let s1 = min(params.steps, s0 + chunk);',
-    'var s = s0;',
   ];
-  if (k.unroll > 1) {
-    lines.push(`for (; s + ${u32Lit(k.unroll - 1)} < s1; s += ${u32Lit(k.unroll)}) {`);
-    for (let u = 0; u < k.unroll; u++) lines.push(...step(`(s + ${u32Lit(u)})`).map((l) => `  ${l}`));
-    lines.push('}');
-  }
-  lines.push('for (; s < s1; s++) {', ...step('s').map((l) => `  ${l}`), '}');
+  lines.push(...kSliceLoop(k.kSplit, k.unroll, step));
   if (k.kSplit > 1) {
     b.decl(`var<workgroup> partial: array<vec4<f32>, ${k.workgroupSize * M}>;`);
     lines.push(...rows.map((m) => `partial[lidx * ${u32Lit(M)} + ${m}u] = acc${m};`), 'workgroupBarrier();', 'if (ks != 0u) { return; }',
