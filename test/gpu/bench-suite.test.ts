@@ -19,8 +19,8 @@ describe.skipIf(noGpu)('bench suite', () => {
     const { report, files } = await runSuite(parseSuiteArgs(['--quick', '--no-ort', '--budget-s', '0.001', '--out', out]), () => undefined);
     expect(report.rows).toEqual([]);
     expect(report.models).toEqual([]);
-    // 4 f32 and 2 f16 kernel rows (quick), the 3 quick model rows, then the decoder rows.
-    expect(report.skipped.filter((s) => s.endsWith('time budget (--budget-s 0.001) spent'))).toHaveLength(4 + 2 + 3 + decoderRows(true, DEFAULT_MODEL_PATHS).length);
+    // 4 f32 and 4 f16 kernel rows (quick), the 3 quick model rows, then the decoder rows.
+    expect(report.skipped.filter((s) => s.endsWith('time budget (--budget-s 0.001) spent'))).toHaveLength(4 + 4 + 3 + decoderRows(true, DEFAULT_MODEL_PATHS).length);
     expect(files.map((f) => path.dirname(f))).toEqual([out, out]);
     const json = JSON.parse(readFileSync(files[1] as string, 'utf8')) as { complete: boolean; device: { id: string } };
     expect(json.complete).toBe(true);
