@@ -142,9 +142,16 @@ export const gemvVec4Template: KernelTemplate<MatmulProblem, GemvVec4Knobs> = {
   },
 
   defaults(p) {
-    // One K slice per lane while the column blocks alone give a few workgroups per core; more
-    // slices when N is narrow.
-    const kSplit = units(p) >= 1024 ? 1 : units(p) >= 256 ? 2 : 4;
-    return { workgroupSize: 64, vecs: 1, kSplit, unroll: 1 };
+    return { workgroupSize: 64, vecs: 1, kSplit: gemvKSplit(units(p)), unroll: 1 };
   },
 };
+
+/**
+ * Lanes per unit so that about 16K invocations stream the weight: a GPU needs that many in flight
+ * to reach its memory bandwidth, and on lavapipe (2 threads) splitting K costs nothing measurable.
+ */
+export function gemvKSplit(units: number): number {
+  let s = 1;
+  while (s < 8 && units * s < 16384) s *= 2;
+  return s;
+}

@@ -9,6 +9,7 @@ import type { MatmulProblem } from '../problems.ts';
 import { matmulUniforms } from '../wgsl/matmul-io.ts';
 import { enableF16, f16Batches, f16MatmulKey } from '../wgsl/matmul-f16-io.ts';
 import { kSliceLoop } from '../wgsl/k-slices.ts';
+import { gemvKSplit } from './gemv-vec4.ts';
 import { ceilDiv, dispatchProblem, foldDispatch, ShaderBuilder, u32Lit } from '../wgsl/shader.ts';
 
 export interface F16GemvRowsKnobs {
@@ -90,6 +91,6 @@ export const matmulF16GemvRowsTemplate: KernelTemplate<MatmulProblem, F16GemvRow
   },
 
   defaults(p) {
-    return { workgroupSize: 64, kSplit: p.N >= 1024 ? 1 : p.N >= 256 ? 2 : 4, unroll: 1 };
+    return { workgroupSize: 64, kSplit: gemvKSplit(p.N), unroll: 1 };
   },
 };
