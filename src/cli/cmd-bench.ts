@@ -31,6 +31,8 @@ export async function cmdBench(o: BenchFlags, out: Out): Promise<void> {
     out.result(p);
     return;
   }
+  // As `npx tsx bench/suite.ts` does: cold shader compiles for every contender (unless set).
+  (await import('../../bench/first-run.ts')).coldShaderCache();
   const { report, files } = await runSuite(opts, (line) => out.log(line));
   out.result({ files, ...report });
 }

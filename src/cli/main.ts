@@ -61,8 +61,9 @@ Environment: ANYBIT_TUNING_DIR (tuning databases), ANYBIT_PRINT_WGSL=1, ANYBIT_D
     .option('--output-dir <dir>', 'where to write <output>.npy files')
     .option('--png', 'write image-shaped outputs ([1, 1 or 3, H, W]) as <output>.png, clamped to [0, 1]')
     .option('--repeat <n>', 'timed repetitions after the first run', '10')
+    .option('--profile', 'time every dispatch alone (one more run); print the slowest (--json: all)')
     .option('--json', 'print a JSON summary')
-    .action(async (bundle: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean; png?: boolean }) => {
+    .action(async (bundle: string, o: { input: string[]; outputDir?: string; repeat: string; json?: boolean; png?: boolean; profile?: boolean }) => {
       await cmdRun(bundle, o, makeOut(!!o.json));
     });
 
