@@ -16,12 +16,12 @@ import { exportFakeQuantOnnx } from '../src/onnx/export-fake-quant.ts';
 import type { QuantizeOptions } from '../src/passes/quantize/quantize-pass.ts';
 import { dequantizeGraph } from '../src/quant/fake-quant.ts';
 import type { GpuContext } from '../src/runtime/device.ts';
-import { Executor } from '../src/runtime/executor.ts';
 import type { TuningDb } from '../src/tuner/db.ts';
 import { mulberry32, uniformF32 } from '../src/util/random.ts';
 import { randomWeights } from '../src/weights/random.ts';
 import { rotary } from '../scripts/llama-kv.ts';
 import { samplesNote, timedWithin, type ModelContender, type ModelPaths, type ModelRow, type Timing } from './models.ts';
+import { executorFromDisk } from './first-run.ts';
 import type { Ort } from './ort.ts';
 
 /** A graph with every input's data and the peers' ONNX model of it. */
@@ -174,14 +174,13 @@ function checker(g: Graph, ref: () => Float32Array, tol: number, what: string): 
  * compressed row's reference is built from) before anything runs; the first output is checked
  * against it before any time counts.
  */
-async function oursRun(env: RowEnv, src: GraphSource, reference: (g: Graph) => Promise<Float32Array>, tol: number, quantize?: QuantizeOptions): Promise<{ t: Timing; err: number; peakBytes: number; weightBytes: number }> {
+async function oursRun(env: RowEnv, src: GraphSource, reference: (g: Graph) => Promise<Float32Array>, tol: number, quantize?: QuantizeOptions): Promise<{ t: Timing; err: number; peakBytes: number; weightBytes: number; compileMs: number }> {
   const t0 = performance.now();
   const r = await compileGraph(src.graph, { ctx: env.ctx, db: env.db, ...(quantize ? { quantize } : {}) });
   const compileMs = performance.now() - t0;
   const ref = await reference(r.graph);
-  const t1 = performance.now();
-  const ex = await Executor.create(env.ctx, r.bundle);
-  const createMs = compileMs + performance.now() - t1;
+  // As in modelRow: the first run starts from the bundle on disk; compiling is reported apart.
+  const { ex, startMs } = await executorFromDisk(env.ctx, r.bundle);
   try {
     const c = checker(src.graph, () => ref, tol, 'anybit output differs from the reference');
     const t = await timedWithin(env.repeats, async () => {
@@ -189,20 +188,20 @@ async function oursRun(env: RowEnv, src: GraphSource, reference: (g: Graph) => P
       return { out: concat(src.graph.outputs.map((v) => out.outputs.get(v) as Float32Array)), gpuMs: out.gpuMs };
     }, c.check);
     const m = r.bundle.manifest;
-    return { t: { ...t, firstMs: t.firstMs + createMs }, err: c.err(), peakBytes: m.weights.bytes + m.stats.activationBytes, weightBytes: m.weights.bytes };
+    return { t: { ...t, firstMs: t.firstMs + startMs }, err: c.err(), peakBytes: m.weights.bytes + m.stats.activationBytes, weightBytes: m.weights.bytes, compileMs };
   } finally {
     ex.destroy();
   }
 }
 
-const contender = (name: string, t: Timing, peakBytes: number | null, e: number): ModelContender =>
-  ({ name, firstMs: t.firstMs, medianMs: t.medianMs, spreadMs: t.spreadMs, gpuMs: t.gpuMs, peakBytes, relErr: e });
+const contender = (name: string, t: Timing, peakBytes: number | null, e: number, compileMs?: number): ModelContender =>
+  ({ name, firstMs: t.firstMs, ...(compileMs !== undefined ? { compileMs } : {}), medianMs: t.medianMs, spreadMs: t.spreadMs, gpuMs: t.gpuMs, peakBytes, relErr: e });
 
 /** A float row: ort-cpu (the reference), anybit, ort-webgpu; each output checked before its time counts. */
 export async function floatRow(env: RowEnv, name: string, src: GraphSource, about = ''): Promise<ModelRow> {
   const ref = await ortRun(env, src, src.onnx, 'cpu', () => undefined);
   const ours = await oursRun(env, src, async () => ref.out, TOLERANCE);
-  const contenders = [contender('anybit', ours.t, ours.peakBytes, ours.err), contender('ort-cpu', ref, null, 0)];
+  const contenders = [contender('anybit', ours.t, ours.peakBytes, ours.err, ours.compileMs), contender('ort-cpu', ref, null, 0)];
   const timings: [string, Timing][] = [['anybit', ours.t], ['ort-cpu', ref]];
   let error: string | undefined;
   try {
@@ -234,7 +233,7 @@ export async function compressedRow(env: RowEnv, name: string, src: GraphSource,
   const note = [`rel. error is vs the same quantized model as float ops on ort-cpu (tolerance ${tol}); vs the float model ${lossy.toExponential(1)}`,
     `weights ${ours.weightBytes} B vs ${floatBytes} B f32`, base ? `(f32) rows copied from '${floatName}'` : `float row '${floatName}' did not run`,
     samplesNote(env.repeats, [['anybit', ours.t.samples]])].filter((x) => x).join('; ');
-  return { model: name, contenders: [contender('anybit', ours.t, ours.peakBytes, ours.err), ...refs], note };
+  return { model: name, contenders: [contender('anybit', ours.t, ours.peakBytes, ours.err, ours.compileMs), ...refs], note };
 }
 
 /** The suite's rows from this file, in run order (float rows before the compressed ones that cite them). */

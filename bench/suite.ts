@@ -3,7 +3,8 @@
 // host memory, outputs read back). Every contender's output is checked before its time counts.
 //   npx tsx bench/suite.ts [--quick] [--only NAME] [--no-models] [--no-ort] [--budget-s S] [--out DIR]
 // Writes <out>/<device>.md and .json after every row. `runSuite` is what `anybit bench` and the
-// device bundle (scripts/device-pack.sh) run; a row in progress is never interrupted.
+// device bundle (scripts/device-pack.sh) run; a row in progress is never interrupted. As a program
+// it sets MESA_SHADER_CACHE_DISABLE=true unless already set, so every first run compiles cold.
 
 import { realpathSync, renameSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { matmulModel } from './onnx-models.ts';
 import { matmulF16Row } from './matmul-f16.ts';
 import { decoderRows } from './decoder.ts';
 import { benchModels, modelRow, sampledError, timed, type ModelRow } from './models.ts';
+import { coldShaderCache, shaderCacheNote } from './first-run.ts';
 import { loadOrt, type Ort } from './ort.ts';
 import { reportJson, reportMarkdown, type Contender, type Row, type SuiteReport } from './report.ts';
 import { measureRoofline } from './roofline.ts';
@@ -114,7 +116,7 @@ export async function runSuite(o: SuiteOptions, log: (line: string) => void = (l
   const models: ModelRow[] = [];
   mkdirSync(o.outDir, { recursive: true });
   const files = [path.join(o.outDir, `${ctx.fingerprint.id}.md`), path.join(o.outDir, `${ctx.fingerprint.id}.json`)];
-  const snapshot = (complete: boolean): SuiteReport => ({ device: ctx.fingerprint, ortVersion: ort?.env.versions.node ?? null, roofline, rows, models, skipped, elapsedS: elapsedS(), complete });
+  const snapshot = (complete: boolean): SuiteReport => ({ device: ctx.fingerprint, ortVersion: ort?.env.versions.node ?? null, roofline, rows, models, skipped, elapsedS: elapsedS(), complete, shaderCache: shaderCacheNote() });
   const save = (complete: boolean): void => {
     const r = snapshot(complete);
     writeReplacing(files[0] as string, reportMarkdown(r));
@@ -198,6 +200,8 @@ export async function runSuite(o: SuiteOptions, log: (line: string) => void = (l
 async function main(argv: readonly string[]): Promise<number> {
   try {
     const o = parseSuiteArgs(argv);
+    // Before any WebGPU instance or ORT session: every contender's first run compiles cold.
+    coldShaderCache();
     if (o.probe) console.log(JSON.stringify(await probeAdapter(), null, 1));
     else await runSuite(o);
     return 0;

@@ -2,7 +2,7 @@
 // options, bad values are one-line user errors, and a partial run says so in the markdown.
 
 import { describe, expect, it } from 'vitest';
-import { reportMarkdown, type SuiteReport } from '../../bench/report.ts';
+import { reportJson, reportMarkdown, type SuiteReport } from '../../bench/report.ts';
 import { parseSuiteArgs } from '../../bench/suite-options.ts';
 
 describe('bench suite options', () => {
@@ -50,7 +50,19 @@ describe('bench report', () => {
   it('prints a model row\'s note under its contenders, with ratios against the (f32) references', () => {
     const c = { firstMs: 1, spreadMs: 0, gpuMs: null, peakBytes: null, relErr: 0 };
     const md = reportMarkdown({ ...base, models: [{ model: 'm W4', contenders: [{ ...c, name: 'anybit', medianMs: 1 }, { ...c, name: 'ort-webgpu (f32)', medianMs: 4 }], note: 'checked vs fake-quant' }] });
-    expect(md).toContain('| m W4 | ort-webgpu (f32) | 4.0 | 0.0 |  | 1 |  | 0.0e+0 | 0.25 |');
+    expect(md).toContain('| m W4 | ort-webgpu (f32) | 4.0 | 0.0 |  | 1 |  |  | 0.0e+0 | 0.25 |');
     expect(md).toContain('| m W4 | note | checked vs fake-quant |');
+  });
+
+  it('shows our compile time in its own column and states what each first run includes and the shader-cache setting', () => {
+    const c = { spreadMs: 0, gpuMs: null, peakBytes: null, relErr: 0, medianMs: 2 };
+    const md = reportMarkdown({ ...base, shaderCache: 'MESA_SHADER_CACHE_DISABLE=true (set by the suite): cold', models: [{ model: 'm', contenders: [{ ...c, name: 'anybit', firstMs: 30, compileMs: 120 }, { ...c, name: 'ort-webgpu', firstMs: 90 }] }] });
+    expect(md).toContain('| model | contender | median ms | spread ms | gpu ms | first run ms | compile ms |');
+    expect(md).toContain('| m | anybit | 2.0 | 0.0 |  | 30 | 120 |');
+    expect(md).toContain('| m | ort-webgpu | 2.0 | 0.0 |  | 90 |  |');
+    expect(md).toMatch(/anybit = load the compiled bundle from disk .* \+ Executor\.create .* \+ first inference/);
+    expect(md).toMatch(/ort-\* = InferenceSession\.create from the ONNX bytes/);
+    expect(md).toContain('MESA_SHADER_CACHE_DISABLE=true (set by the suite): cold.');
+    expect(JSON.parse(reportJson({ ...base, shaderCache: 'x' })).shaderCache).toBe('x');
   });
 });
