@@ -5,6 +5,7 @@
 
 import { packUniforms } from '../../codegen/wgsl/uniforms.ts';
 import type { GpuContext } from './device.ts';
+import { pageOf, weightPages, type WeightPage } from './weight-pages.ts';
 import { createKernelPipeline, type KernelPipelineSpec } from './pipeline.ts';
 import type { BundleData, DispatchSpec, TensorRef } from './manifest.ts';
 import { encodeTimedPasses, wallTimedSteps, type DispatchProfile, type ProfiledStep, type ProfileResult } from './profile.ts';
@@ -30,7 +31,8 @@ type Inputs = ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float3
 export class Executor {
   private readonly disposables: GPUBuffer[] = [];
   private steps: ProfiledStep[] = [];
-  private weights!: GPUBuffer;
+  /** weights.bin as pages (src/runtime/weight-pages.ts): usually one. */
+  private pages: { page: WeightPage; buffer: GPUBuffer }[] = [];
   private slots: GPUBuffer[] = [];
   private staging!: GPUBuffer;
   private query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
@@ -40,9 +42,10 @@ export class Executor {
 
   private constructor(readonly ctx: GpuContext, readonly bundle: BundleData) {}
 
-  static async create(ctx: GpuContext, bundle: BundleData): Promise<Executor> {
+  /** `maxBufferBytes` (default: the device's maxBufferSize) caps each weight page. */
+  static async create(ctx: GpuContext, bundle: BundleData, opts: { maxBufferBytes?: number } = {}): Promise<Executor> {
     const ex = new Executor(ctx, bundle);
-    await ex.init();
+    await ex.init(opts.maxBufferBytes ?? ctx.device.limits.maxBufferSize);
     return ex;
   }
 
@@ -52,22 +55,28 @@ export class Executor {
     return b;
   }
 
-  private refBuffer(r: TensorRef): GPUBuffer {
-    return r.buffer < 0 ? this.weights : (this.slots[r.buffer] as GPUBuffer);
+  /** The buffer holding `r` and its offset there. */
+  private locate(r: TensorRef): { buffer: GPUBuffer; offset: number } {
+    if (r.buffer >= 0) return { buffer: this.slots[r.buffer] as GPUBuffer, offset: r.offset };
+    const p = this.pages[this.pages.length === 1 ? 0 : pageOf(this.pages.map((x) => x.page), r.offset, r.bytes)] as { page: WeightPage; buffer: GPUBuffer };
+    return { buffer: p.buffer, offset: r.offset - p.page.start };
   }
 
-  private async init(): Promise<void> {
+  private async init(maxBufferBytes: number): Promise<void> {
     const { device } = this.ctx;
     const m = this.bundle.manifest;
     const U = GPUBufferUsage;
     let t = performance.now();
-    this.weights = this.buffer(this.bundle.weights.byteLength, U.STORAGE | U.COPY_DST | U.COPY_SRC, 'weights');
-    if (this.bundle.weights.byteLength) {
-      const w = this.bundle.weights;
-      const padded = w.byteLength % 4 ? new Uint8Array(align(w.byteLength, 4)) : w;
-      if (padded !== w) padded.set(w);
-      device.queue.writeBuffer(this.weights, 0, padded);
-    }
+    const w = this.bundle.weights;
+    const refs = [...m.dispatches.flatMap((d) => d.bindings), ...m.outputs.map((o) => o.ref)].filter((r) => r.buffer < 0);
+    this.pages = weightPages(refs, w.byteLength, maxBufferBytes).map((page, i) => {
+      const buffer = this.buffer(page.end - page.start, U.STORAGE | U.COPY_DST | U.COPY_SRC, `weights${i}`);
+      const bytes = w.subarray(page.start, page.end);
+      const padded = bytes.byteLength % 4 ? new Uint8Array(align(bytes.byteLength, 4)) : bytes;
+      if (padded !== bytes) padded.set(bytes);
+      if (padded.byteLength) device.queue.writeBuffer(buffer, 0, padded);
+      return { page, buffer };
+    });
     this.slots = m.slots.map((bytes, i) => this.buffer(bytes, U.STORAGE | U.COPY_DST | U.COPY_SRC, `slot${i}`));
     const outBytes = m.outputs.reduce((s, o) => s + align(o.ref.bytes, 4), 0);
     this.staging = this.buffer(outBytes, U.MAP_READ | U.COPY_DST, 'staging');
@@ -101,7 +110,7 @@ export class Executor {
     for (const [i, d] of m.dispatches.entries()) {
       const pipeline = pipelines[i] as GPUComputePipeline;
       const entries: GPUBindGroupEntry[] = d.bindings.map((r, b) => ({
-        binding: b, resource: { buffer: this.refBuffer(r), offset: r.offset, size: Math.max(4, align(r.bytes, 4)) },
+        binding: b, resource: { ...this.locate(r), size: Math.max(4, align(r.bytes, 4)) },
       }));
       const p = packed[i];
       if (p && uniforms) entries.push({ binding: d.bindings.length, resource: { buffer: uniforms, offset: uOffsets[i] as number, size: p.byteLength } });
@@ -236,7 +245,8 @@ export class Executor {
     }
     for (const spec of m.inputs) {
       const data = inputs.get(spec.name) as Float32Array;
-      this.ctx.device.queue.writeBuffer(this.refBuffer(spec.ref), spec.ref.offset, data.buffer, data.byteOffset, data.byteLength);
+      const at = this.locate(spec.ref);
+      this.ctx.device.queue.writeBuffer(at.buffer, at.offset, data.buffer, data.byteOffset, data.byteLength);
     }
   }
 
@@ -247,7 +257,8 @@ export class Executor {
     const offsets: number[] = [];
     for (const o of m.outputs) {
       offsets.push(off);
-      enc.copyBufferToBuffer(this.refBuffer(o.ref), o.ref.offset, this.staging, off, align(o.ref.bytes, 4));
+      const at = this.locate(o.ref);
+      enc.copyBufferToBuffer(at.buffer, at.offset, this.staging, off, align(o.ref.bytes, 4));
       off += align(o.ref.bytes, 4);
     }
     return async () => {

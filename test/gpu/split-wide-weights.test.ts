@@ -1,9 +1,13 @@
 // Weights over the binding limit, end to end: a matmul, a transB gemm with a bias and a 4-bit
 // matmul_nbits compiled with a small maxBindingBytes become column blocks + concat in the bundle,
 // no weight binding exceeds the limit, and the GPU result equals the interpreter of the source graph.
+// Weights over the buffer limit: the executor uploads weights.bin as several pages and still runs it.
 
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../src/compile/compile.ts';
+import { interpret } from '../../src/interp/interpreter.ts';
+import { Executor } from '../../src/runtime/executor.ts';
+import { compareOutputs } from '../../src/tuner/verify.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import { tensor } from '../../src/ir/tensor.ts';
 import { mulberry32, uniformF32 } from '../../src/util/random.ts';
@@ -36,5 +40,22 @@ describe.skipIf(noGpu)('split-wide-weights on the GPU', () => {
       const problems = await bundleVsInterpreter(ctx, r.bundle, quantize ? r.graph : src, inputsFor(src, 3));
       expect(problems).toEqual([]);
     }
+  });
+
+  it('weights.bin over maxBufferSize runs from several pages', async () => {
+    const ctx = await gpu();
+    const src = model();
+    const { bundle } = await compileGraph(src, { ctx, maxBindingBytes: 2048 });
+    const limit = 4096;
+    expect(bundle.weights.byteLength).toBeGreaterThan(2 * limit);
+    const ins = inputsFor(src, 4);
+    const ex = await Executor.create(ctx, bundle, { maxBufferBytes: limit });
+    try {
+      const got = await ex.run(new Map(Object.entries(ins).map(([k, v]) => [k, Float32Array.from(v.data)])));
+      for (const [name, ref] of interpret(src, ins)) expect(compareOutputs(got.outputs.get(name) as Float32Array, ref.data)).toBeNull();
+    } finally {
+      ex.destroy();
+    }
+    await expect(Executor.create(ctx, bundle, { maxBufferBytes: 1024 })).rejects.toThrow(/larger than this device's maxBufferSize \(1024\)/);
   });
 });
