@@ -82,6 +82,7 @@ const UNARY_WGSL: Readonly<Record<string, UnarySpelling>> = {
   abs: (x) => `abs(${x})`,
   neg: (x) => `(-(${x}))`,
   erf: (x, _a, h) => call(h, 'ab_erf', H_ERF, x),
+  affine: (x, a) => `(${x} * ${f32Lit(numberAttr(a, 'scale', 1))} + ${f32Lit(numberAttr(a, 'shift', 0))})`,
 };
 
 const BINARY_WGSL: Readonly<Record<string, (a: string, b: string, h: HelperSink) => string>> = {

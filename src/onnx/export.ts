@@ -125,6 +125,10 @@ const EXPORTERS: ReadonlyMap<string, Exporter> = new Map<string, Exporter>([
       w.add('Mul', [w.op('Mul', [xs, w.float(0.5, 'half')], 'hx'), e], [out], [], n.name);
     }
   }],
+  ['affine', (w, n, [x], out) => {
+    const scaled = w.op('Mul', [x as string, w.float(numberAttr(n.attrs, 'scale', 1), 'scale')], 'scaled');
+    w.add('Add', [scaled, w.float(numberAttr(n.attrs, 'shift', 0), 'shift')], [out], [], n.name);
+  }],
   ['silu', (w, n, [x], out) => w.add('Mul', [x as string, w.op('Sigmoid', [x as string], 'sig')], [out], [], n.name)],
   ['clip', (w, n, [x], out) => {
     const lo = numberAttr(n.attrs, 'min', -Infinity);

@@ -9,6 +9,7 @@ import { deadCodeElimination } from './simplify/dce.ts';
 import { hardswishFusion } from './simplify/hardswish-fusion.ts';
 import { layerNormFusion } from './simplify/layer-norm-fusion.ts';
 import { quantizePass, type QuantizeOptions } from './quantize/quantize-pass.ts';
+import { scalarAffine } from './simplify/scalar-affine.ts';
 import { gemvWeightLayout } from './legalize/gemv-weight-layout.ts';
 import { PORTABLE_BINDING_BYTES, splitWideWeights } from './legalize/split-wide-weights.ts';
 
@@ -18,6 +19,8 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
   // hardswish-fusion before lowering: the fused op then joins conv/matmul epilogues.
   // bias-fusion repeats: conv -> mul -> add (decomposed BatchNorm) folds one step per round.
   // quantize (only when asked) after bias-fusion, so fused biases ride along into matmul_nbits.
+  // scalar-affine after the fusions that match mul/add patterns and after quantize (smoothing folds
+  // into constant muls): scalar mul/add/sub become affine, which epilogues absorb.
   // gemv-weight-layout after quantize (float weights only) stores GEMV weights as [N, K].
   // split-wide-weights after quantize (packed weights are smaller, so fewer blocks): weights over
   // the binding limit become column blocks + concat.
@@ -28,6 +31,7 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
     layerNormFusion,
     fixpoint(biasFusion),
     ...(quantize ? [quantizePass(quantize)] : []),
+    scalarAffine,
     gemvWeightLayout,
     splitWideWeights({ maxBindingBytes }),
     fixpoint(deadCodeElimination));

@@ -124,7 +124,7 @@ describe.skipIf(!ctx)('elementwise on the GPU', () => {
     const unary: [string, Attrs][] = [
       ['relu', {}], ['leaky_relu', { alpha: 0.1 }], ['sigmoid', {}], ['tanh', {}], ['gelu', {}], ['gelu', { approximate: 'tanh' }],
       ['silu', {}], ['hardsigmoid', { alpha: 0.3, beta: 0.4 }], ['hardswish', {}], ['clip', { min: -Infinity, max: 1.5 }],
-      ['clip', { min: -0.5 }], ['clip', {}], ['abs', {}], ['neg', {}],
+      ['clip', { min: -0.5 }], ['clip', {}], ['abs', {}], ['neg', {}], ['affine', { scale: -1.5, shift: 0.25 }], ['affine', { scale: 3, shift: -0 }],
     ];
     const cases: Case[] = unary.map(([op, attrs]) => ({ outShape: [xs.length], inputShapes: [[xs.length]], intInput: [false], steps: [{ op, attrs, args: [{ input: 0 }] }], knobIndex: 0, dataSeed: 0 }));
     const pos = xs.map((x) => Math.abs(x) / 300); // exp stays finite in f32

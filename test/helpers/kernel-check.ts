@@ -64,6 +64,8 @@ export const epilogueArb: fc.Arbitrary<Epilogue> = fc.array(
     fc.double({ min: 0, max: 0.5, noNaN: true }).map((alpha) => ({ op: 'leaky_relu', attrs: { alpha } })),
     fc.tuple(fc.double({ min: 0.05, max: 1, noNaN: true }), fc.double({ min: -0.5, max: 1, noNaN: true }))
       .map(([alpha, beta]) => ({ op: 'hardsigmoid', attrs: { alpha, beta } })),
+    fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }))
+      .map(([scale, shift]) => ({ op: 'affine', attrs: { scale, shift } })),
   ),
   { maxLength: 2 },
 );

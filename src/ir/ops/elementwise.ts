@@ -53,6 +53,11 @@ export const UNARY: Readonly<Record<string, UnarySpec>> = {
   abs: { doc: '|x|', flops: 1, f: Math.abs },
   neg: { doc: '-x', flops: 1, f: (x) => -x },
   erf: { doc: 'Gauss error function', flops: 10, f: erf },
+  affine: {
+    doc: 'x * scale + shift (scalars; what mul/add/sub by a scalar constant become, so epilogues absorb them)', flops: 2,
+    attrs: { scale: { kind: 'float', default: 1 }, shift: { kind: 'float', default: 0 } },
+    f: (x, a) => x * numberAttr(a, 'scale', 1) + numberAttr(a, 'shift', 0),
+  },
 };
 
 export const BINARY: Readonly<Record<string, { doc: string; f(a: number, b: number): number }>> = {
