@@ -117,7 +117,11 @@ export const transposeTemplate: KernelTemplate<TransposeProblem, TransposeKnobs>
   },
 
   defaults(p) {
-    // 16x16 tiles of 256 invocations (16 rows): within WebGPU's guaranteed limits.
-    return tilePlane(plan(p)) ? { tile: 16, workgroupSize: 256 } : { tile: 0, workgroupSize: 256 };
+    // 16x16 tiles of 256 invocations (16 rows): within WebGPU's guaranteed limits. A plane with a
+    // side under 16 (depth_to_space's b x b blocks) would leave most of each tile empty: gather.
+    const pl = plan(p);
+    const t = tilePlane(pl);
+    const wide = t && (pl.shape[t.u] as number) >= 16 && (pl.shape[t.v] as number) >= 16;
+    return wide ? { tile: 16, workgroupSize: 256 } : { tile: 0, workgroupSize: 256 };
   },
 };

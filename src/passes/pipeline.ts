@@ -10,6 +10,7 @@ import { hardswishFusion } from './simplify/hardswish-fusion.ts';
 import { layerNormFusion } from './simplify/layer-norm-fusion.ts';
 import { quantizePass, type QuantizeOptions } from './quantize/quantize-pass.ts';
 import { scalarAffine } from './simplify/scalar-affine.ts';
+import { transposedConvAsConv } from './simplify/transposed-conv-as-conv.ts';
 import { gemvWeightLayout } from './legalize/gemv-weight-layout.ts';
 import { PORTABLE_BINDING_BYTES, splitWideWeights } from './legalize/split-wide-weights.ts';
 
@@ -21,6 +22,7 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
   // quantize (only when asked) after bias-fusion, so fused biases ride along into matmul_nbits.
   // scalar-affine after the fusions that match mul/add patterns and after quantize (smoothing folds
   // into constant muls): scalar mul/add/sub become affine, which epilogues absorb.
+  // transposed-conv-as-conv after scalar-affine, so the affine ops it finds move into the conv epilogue.
   // gemv-weight-layout after quantize (float weights only) stores GEMV weights as [N, K].
   // split-wide-weights after quantize (packed weights are smaller, so fewer blocks): weights over
   // the binding limit become column blocks + concat.
@@ -32,6 +34,7 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
     fixpoint(biasFusion),
     ...(quantize ? [quantizePass(quantize)] : []),
     scalarAffine,
+    transposedConvAsConv,
     gemvWeightLayout,
     splitWideWeights({ maxBindingBytes }),
     fixpoint(deadCodeElimination));
