@@ -22,7 +22,8 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
   // quantize (only when asked) after bias-fusion, so fused biases ride along into matmul_nbits.
   // scalar-affine after the fusions that match mul/add patterns and after quantize (smoothing folds
   // into constant muls): scalar mul/add/sub become affine, which epilogues absorb.
-  // transposed-conv-as-conv after scalar-affine, so the affine ops it finds move into the conv epilogue.
+  // transposed-conv-as-conv before bias-fusion, which then folds the per-channel mul/add it moved
+  // before the shuffle into the new conv.
   // gemv-weight-layout after quantize (float weights only) stores GEMV weights as [N, K].
   // split-wide-weights after quantize (packed weights are smaller, so fewer blocks): weights over
   // the binding limit become column blocks + concat.
@@ -31,10 +32,10 @@ export function defaultPipeline(quantize?: QuantizeOptions, maxBindingBytes = PO
     constantFolding({ maxElements: 1 << 20 }),
     hardswishFusion,
     layerNormFusion,
+    transposedConvAsConv,
     fixpoint(biasFusion),
     ...(quantize ? [quantizePass(quantize)] : []),
     scalarAffine,
-    transposedConvAsConv,
     gemvWeightLayout,
     splitWideWeights({ maxBindingBytes }),
     fixpoint(deadCodeElimination));

@@ -1,5 +1,5 @@
 // transposed-conv-as-conv equivalence: stride-equals-kernel transposed convs (s = 1..3, with and
-// without bias, followed by unary chains or not) give the interpreter's outputs after the rewrite
+// without bias, followed by unary chains, per-channel BatchNorm-like mul/add or not) give the interpreter's outputs after the rewrite
 // (to float64 rounding) and become conv2d + depth_to_space with the unary ops between them; other
 // transposed convs (padding, stride != kernel, groups) are left alone.
 
@@ -17,7 +17,7 @@ import { fcParams, inputsFor } from './arbitraries.ts';
 
 const arbCase = fc.record({
   s: fc.integer({ min: 1, max: 3 }), C: fc.constantFrom(1, 2, 5), M: fc.constantFrom(1, 3, 4), H: fc.constantFrom(1, 2, 5), W: fc.constantFrom(1, 3, 4),
-  bias: fc.boolean(), tail: fc.constantFrom('none', 'relu', 'affine+sigmoid', 'add'), variant: fc.constantFrom('plain', 'pad', 'kernel', 'group'), seed: fc.nat(),
+  bias: fc.boolean(), tail: fc.constantFrom('none', 'relu', 'affine+sigmoid', 'add', 'bn+relu', 'scalar-mul'), variant: fc.constantFrom('plain', 'pad', 'kernel', 'group'), seed: fc.nat(),
 });
 
 describe('transposed-conv-as-conv', () => {
@@ -38,6 +38,13 @@ describe('transposed-conv-as-conv', () => {
       if (k.tail === 'relu') y = b.op('relu', [y]);
       if (k.tail === 'affine+sigmoid') y = b.op('sigmoid', [b.op('affine', [y], { scale: 0.5, shift: -0.25 })]);
       if (k.tail === 'add') y = b.op('add', [y, y]);
+      const Mo = Mg * group;
+      if (k.tail === 'bn+relu') {
+        const sc = b.initializer('bn_s', tensor('f32', [1, Mo, 1, 1], uniformF32(Mo, rand)));
+        const sh = b.initializer('bn_b', tensor('f32', [Mo, 1, 1], uniformF32(Mo, rand)));
+        y = b.op('relu', [b.op('add', [sh, b.op('mul', [y, sc])])]);
+      }
+      if (k.tail === 'scalar-mul') y = b.op('mul', [b.initializer('k', tensor('f32', [1], new Float32Array([0.75]))), y]);
       b.output(y);
       const g = b.build();
       expect(verifyGraph(g)).toEqual([]);
@@ -48,7 +55,7 @@ describe('transposed-conv-as-conv', () => {
         expect(ops[0]).toBe('conv2d');
         // Unary tails sit between the conv and the shuffle; a binary tail stays after it.
         const d2s = ops.indexOf('depth_to_space');
-        expect(d2s).toBe(k.tail === 'relu' ? 2 : k.tail === 'affine+sigmoid' ? 3 : 1);
+        expect(d2s).toBe({ none: 1, relu: 2, 'affine+sigmoid': 3, add: 1, 'bn+relu': 4, 'scalar-mul': 2 }[k.tail]);
       } else {
         expect(ops).toContain('conv_transpose2d');
       }

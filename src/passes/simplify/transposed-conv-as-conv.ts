@@ -2,12 +2,14 @@
 // the 2x upsampling of FPN/DB heads) touches each output pixel with exactly one tap, so it is a
 // 1x1 conv to M·s² channels followed by depth_to_space (CRD): channel m·s² + ky·s + kx of the
 // conv is output (m, y·s + ky, x·s + kx). The 1x1 conv runs on the GEMM-like conv kernels, the
-// shuffle is one copy. Unary ops reading the result (activations, scalar affine) move before the
-// shuffle, so the conv's epilogue absorbs them. Exact: the same products summed in the same order.
+// shuffle is one copy. Unary ops and per-channel mul/add reading the result (activations, bias,
+// BatchNorm) move before the shuffle, where bias-fusion and the conv's epilogue absorb them.
+// Exact: the same products summed in the same order; moved ops see the same values.
 
 import type { Node } from '../../ir/graph.ts';
 import { intsAttr, numberAttr } from '../../ir/graph.ts';
 import { getOp } from '../../ir/op-table.ts';
+import { sameShape } from '../../ir/shape.ts';
 import { tensor } from '../../ir/tensor.ts';
 import type { Pass } from '../pass.ts';
 import { GraphEdit, viewOf, type GraphView } from './pattern-util.ts';
@@ -21,6 +23,22 @@ function blockOf(v: GraphView, n: Node): number {
     && intsAttr(n.attrs, 'output_padding', [0, 0]).every((d) => d === 0) && numberAttr(n.attrs, 'group', 1) === 1
     && (n.inputs[2] === undefined || v.f32Const(n.inputs[2])) && v.g.values.get(n.inputs[0] as string)?.dtype === 'f32';
   return ok ? (s[0] as number) : 0;
+}
+
+/** Inputs of mul/add `r` (reading `x`) by a per-channel constant over M channels, the constant
+ *  spread over M·s² conv channels and `cur` in place of `x`; undefined for any other node. */
+function perChannel(v: GraphView, edit: GraphEdit, r: Node, x: string, M: number, ss: number, cur: string): string[] | undefined {
+  if ((r.op !== 'mul' && r.op !== 'add') || r.inputs.length !== 2) return undefined;
+  const other = r.inputs[0] === x ? r.inputs[1] : r.inputs[0];
+  const c = v.f32Const(other);
+  const xs = v.shape(x);
+  if (!c || other === x || !xs || !sameShape(v.shape(r.outputs[0] as string) ?? [], xs)) return undefined;
+  // Right-aligned against [N, M, H, W]: only the channel axis (3rd from the end) may exceed 1.
+  const cs = c.shape as readonly number[];
+  if (cs.length > 4 || cs.some((d, i) => d !== 1 && !(i === cs.length - 3 && d === M))) return undefined;
+  const per = (m: number): number => (c.data.length === 1 ? (c.data[0] as number) : (c.data[m] as number));
+  const spread = edit.addConst(`${other}.cols`, tensor('f32', [M * ss, 1, 1], Float32Array.from({ length: M * ss }, (_, i) => per(Math.floor(i / ss)))));
+  return r.inputs[0] === x ? [cur, spread] : [spread, cur];
 }
 
 export const transposedConvAsConv: Pass = {
@@ -47,12 +65,15 @@ export const transposedConvAsConv: Pass = {
       const convShape = { dtype: 'f32' as const, shape: [N, M * ss, H, Wd] };
       let cur = edit.addValue(`${n.name}.cols`, convShape);
       const nodes: Node[] = [{ name: n.name, op: 'conv2d', inputs: ins, outputs: [cur], attrs: {}, ...loc }];
-      // Unary readers move before the shuffle (it only permutes elements).
+      // Unary readers and per-channel mul/add move before the shuffle (it only permutes elements;
+      // channel m becomes channels m·s²..m·s²+s²-1), where bias-fusion and epilogues absorb them.
       let out = n.outputs[0] as string;
       const chain: Node[] = [];
-      for (let r = v.onlyReader(out); r && getOp(r.op)?.category === 'unary' && edit.untouched([r]); r = v.onlyReader(out)) {
+      for (let r = v.onlyReader(out); r && edit.untouched([r]); r = v.onlyReader(out)) {
+        const ins2 = getOp(r.op)?.category === 'unary' ? [cur] : perChannel(v, edit, r, out, M, ss, cur);
+        if (!ins2) break;
         const next = edit.addValue(`${r.name}.cols`, convShape);
-        nodes.push({ ...r, inputs: [cur], outputs: [next] });
+        nodes.push({ ...r, inputs: ins2, outputs: [next] });
         chain.push(r);
         cur = next;
         out = r.outputs[0] as string;
