@@ -4,9 +4,9 @@
 
 import type { KernelTemplate } from '../kernel.ts';
 import type { ReduceProblem } from '../problems.ts';
-import { dispatchProblem, f32Lit, foldDispatch, offsetFn, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
+import { dispatchProblem, f32Lit, foldDispatch, offsetFn, ShaderBuilder } from '../wgsl/shader.ts';
 import {
-  combineExpr, defaultRowLayout, reduceIdentity, reducePrelude, rowGroups, rowLayoutProblem, rowPrologue, workgroupReduceFn,
+  lenUniform, combineExpr, defaultRowLayout, reduceIdentity, reducePrelude, rowGroups, rowLayoutProblem, rowPrologue, workgroupReduceFn,
   ROW_REDUCE_KNOBS, type RowReduceKnobs,
 } from '../wgsl/workgroup-reduce.ts';
 import { numel } from '../../src/ir/shape.ts';
@@ -39,7 +39,7 @@ export const reduceTemplate: KernelTemplate<ReduceProblem, ReduceKnobs> = {
   },
 
   source(p, k) {
-    const b = new ShaderBuilder({ inputs: ['src'], outputs: ['dst'] });
+    const b = new ShaderBuilder({ inputs: ['src'], outputs: ['dst'], uniforms: lenUniform(lenOf(p)) });
     const c = p.op === 'max' ? 'max' : 'sum';
     const red = workgroupReduceFn(b, c, k);
     b.helper('keptOff', offsetFn('keptOff', p.keptShape, p.keptStrides));
@@ -51,7 +51,7 @@ export const reduceTemplate: KernelTemplate<ReduceProblem, ReduceKnobs> = {
       `var acc = ${reduceIdentity(c)};`,
       'if (live) {',
       '  let base = keptOff(row);',
-      `  for (var r = t; r < ${u32Lit(len)}; r += ${k.threadsPerRow}u) {`,
+      `  for (var r = t; r < params.len; r += ${k.threadsPerRow}u) {`,
       `    acc = ${combineExpr(c, 'acc', 'src[base + redOff(r)]')};`,
       '  }',
       '}',
@@ -62,7 +62,7 @@ export const reduceTemplate: KernelTemplate<ReduceProblem, ReduceKnobs> = {
   },
 
   launch(p, k) {
-    return { dispatch: foldDispatch(rowGroups(k, rowsOf(p))), uniforms: [] };
+    return { dispatch: foldDispatch(rowGroups(k, rowsOf(p))), uniforms: lenUniform(lenOf(p)) };
   },
 
   defaults(p) {

@@ -7,7 +7,7 @@ import type { KernelTemplate } from '../kernel.ts';
 import type { RowNormProblem } from '../problems.ts';
 import { dispatchProblem, f32Lit, foldDispatch, offsetFn, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
 import {
-  defaultRowLayout, reduceIdentity, reducePrelude, rowGroups, rowLayoutProblem, rowPrologue, workgroupReduceFn,
+  defaultRowLayout, lenUniform, reduceIdentity, reducePrelude, rowGroups, rowLayoutProblem, rowPrologue, workgroupReduceFn,
   ROW_REDUCE_KNOBS, type RowReduceKnobs,
 } from '../wgsl/workgroup-reduce.ts';
 import { numel } from '../../src/ir/shape.ts';
@@ -23,7 +23,7 @@ function lanes(p: RowNormProblem, k: RowNormKnobs, body: string[]): string {
   const at = p.inner === 1 ? 'base + j' : `base + j * ${u32Lit(p.inner)}`;
   return [
     'if (live) {',
-    `  for (var j = t; j < ${u32Lit(p.len)}; j += ${k.threadsPerRow}u) {`,
+    `  for (var j = t; j < params.len; j += ${k.threadsPerRow}u) {`,
     `    let at = ${at};`,
     '    let x = src[at];',
     ...body.map((l) => `    ${l}`),
@@ -84,14 +84,14 @@ export const rowNormTemplate: KernelTemplate<RowNormProblem, RowNormKnobs> = {
 
   source(p, k) {
     const inputs = ['src', ...(p.scaleStrides ? ['scale'] : []), ...(p.biasStrides ? ['bias'] : [])];
-    const b = new ShaderBuilder({ inputs, outputs: ['dst'] });
+    const b = new ShaderBuilder({ inputs, outputs: ['dst'], uniforms: lenUniform(p.len) });
     const base = p.inner === 1 ? `row * ${u32Lit(p.len)}` : `(row / ${u32Lit(p.inner)}) * ${u32Lit(p.len * p.inner)} + row % ${u32Lit(p.inner)}`;
     const body = [rowPrologue(k, rowsOf(p)), `let base = ${base};`, ...normBody(b, p, k)].join('\n');
     return reducePrelude(k) + b.build([k.workgroupSize, 1, 1], body);
   },
 
   launch(p, k) {
-    return { dispatch: foldDispatch(rowGroups(k, rowsOf(p))), uniforms: [] };
+    return { dispatch: foldDispatch(rowGroups(k, rowsOf(p))), uniforms: lenUniform(p.len) };
   },
 
   defaults(p) {

@@ -3,10 +3,14 @@
 // the row. Invariants: threadsPerRow is a power of two dividing workgroupSize; calls must be in
 // workgroup-uniform control flow (they hold barriers); the subgroup path needs one row per group.
 
-import type { KnobSpace } from '../kernel.ts';
+import type { KnobSpace, Uniform } from '../kernel.ts';
 import { f32Lit, u32Lit, type ShaderBuilder } from './shader.ts';
 
 export type ReduceCombine = 'sum' | 'max';
+
+/** The row length as the uniform `params.len`: a literal loop bound makes lavapipe unroll the row loop
+ *  and spend its LLVM time on it at the first dispatch. */
+export const lenUniform = (len: number): Uniform[] => [{ name: 'len', type: 'u32', value: len }];
 
 /** The knobs every row-reduction template shares: lanes per row, workgroup size, subgroups. */
 export type RowReduceKnobs = {
