@@ -6,10 +6,13 @@ import type { AnyKernelTemplate, DeviceInfo, Knobs } from '../kernel.ts';
 import type { Problem } from '../problems.ts';
 import { conv2dDirectTemplate } from './conv2d-direct.ts';
 import { conv2dImplicitGemmTemplate } from './conv2d-implicit-gemm.ts';
+import { conv2dLanesTemplate } from './conv2d-lanes.ts';
+import { conv2dDepthwiseTemplate } from './conv2d-depthwise.ts';
 import { elementwiseTemplate } from './elementwise.ts';
 import { gemvTemplate } from './gemv.ts';
 import { gemvVec4Template } from './gemv-vec4.ts';
 import { matmulTemplate } from './matmul.ts';
+import { matmulLanesTemplate } from './matmul-lanes.ts';
 import { matmulF16GemvTemplate } from './matmul-f16-gemv.ts';
 import { matmulF16GemvRowsTemplate } from './matmul-f16-gemv-rows.ts';
 import { matmulF16GemmTemplate } from './matmul-f16-gemm.ts';
@@ -37,10 +40,12 @@ const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> =
   elementwise: [elementwiseTemplate],
   // gemv first: it serves (and is the better default for) problems of at most 8 rows; its vec4
   // form first of all where B[k, n] has N % 4 == 0 (2x the scalar form on lavapipe).
-  // The f16 pair serves only problems with dtype 'f16' (which the f32 pair rejects).
-  matmul: [gemvVec4Template, gemvTemplate, matmulTemplate, matmulF16GemvRowsTemplate, matmulF16GemvTemplate, matmulF16GemmTemplate],
-  // Direct first: it is the cheaper default for the small and depthwise convs of typical models.
-  conv2d: [conv2dDirectTemplate, conv2dImplicitGemmTemplate],
+  // Then the lane-register GEMM (2.3-5x matmul-tiled at 64x4096x4096 on lavapipe).
+  // The f16 pair serves only problems with dtype 'f16' (which the f32 ones reject).
+  matmul: [gemvVec4Template, gemvTemplate, matmulLanesTemplate, matmulTemplate, matmulF16GemvRowsTemplate, matmulF16GemvTemplate, matmulF16GemmTemplate],
+  // Lane-register GEMM first for the convs it serves (1.5-4x direct on PP-OCRv4's 1x1 and 3x3 convs on
+  // lavapipe), depthwise for the depthwise ones (1.3-2.5x); direct serves the rest (tiny images, groups).
+  conv2d: [conv2dLanesTemplate, conv2dDepthwiseTemplate, conv2dDirectTemplate, conv2dImplicitGemmTemplate],
   transpose: [transposeTemplate],
   pool2d: [pool2dTemplate],
   resize: [resizeTemplate],

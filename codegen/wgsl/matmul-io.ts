@@ -5,7 +5,7 @@
 import type { Uniform } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
 import { applyEpilogue } from './expr.ts';
-import { offsetFn, u32Lit, type ShaderBuilder } from './shader.ts';
+import { f32Lit, offsetFn, u32Lit, type ShaderBuilder } from './shader.ts';
 
 export function matmulUniforms(p: MatmulProblem): Uniform[] {
   return [{ name: 'alpha', type: 'f32', value: p.alpha }, { name: 'beta', type: 'f32', value: p.beta }];
@@ -34,11 +34,42 @@ export function loadB(p: MatmulProblem, k: string, n: string): string {
   return p.transB ? `b[bOff + ${n} * ${u32Lit(p.K)} + ${k}]` : `b[bOff + ${k} * ${u32Lit(p.N)} + ${n}]`;
 }
 
+/** Where a store reads alpha and beta: WGSL expressions, '' for a factor of 1 (no multiply). */
+export interface Scales {
+  readonly alpha: string;
+  readonly beta: string;
+}
+
+export const UNIFORM_SCALES: Scales = { alpha: 'params.alpha', beta: 'params.beta' };
+
+/** alpha and beta as literals, for kernels without a uniform buffer (their key must include them). */
+export function bakedScales(p: MatmulProblem): Scales {
+  return { alpha: p.alpha === 1 ? '' : f32Lit(p.alpha), beta: p.beta === 1 ? '' : f32Lit(p.beta) };
+}
+
+const scaled = (s: string, x: string): string => (s === '' ? x : `${s} * ${x}`);
+
 /** Stores dot product `v` at (m, n): alpha, bias, epilogue. */
-export function storeResult(b: ShaderBuilder, p: MatmulProblem, m: string, n: string, v: string): string {
-  const lines = [`var r = params.alpha * ${v};`];
-  if (p.bias) lines.push(`r += params.beta * c[${m} * ${u32Lit(p.bias.strideM)} + ${n} * ${u32Lit(p.bias.strideN)}];`);
+export function storeResult(b: ShaderBuilder, p: MatmulProblem, m: string, n: string, v: string, sc: Scales = UNIFORM_SCALES): string {
+  const lines = [`var r = ${scaled(sc.alpha, v)};`];
+  if (p.bias) lines.push(`r += ${scaled(sc.beta, `c[${m} * ${u32Lit(p.bias.strideM)} + ${n} * ${u32Lit(p.bias.strideN)}]`)};`);
   lines.push(`out[batch * ${u32Lit(p.M * p.N)} + ${m} * ${u32Lit(p.N)} + ${n}] = ${applyEpilogue(p.epilogue, 'r', b)};`);
+  return lines.join('\n');
+}
+
+/**
+ * Stores vec4 `v` at (m, n..n+3) through a vec4<f32> view of `out` (N and n multiples of 4): alpha,
+ * bias, and the epilogue per component.
+ */
+export function storeResultVec4(b: ShaderBuilder, p: MatmulProblem, m: string, n: string, v: string, sc: Scales = UNIFORM_SCALES): string {
+  const lines = [`var r = ${scaled(sc.alpha, v)};`];
+  if (p.bias) {
+    const bias = p.bias;
+    const at = (e: number): string => `c[${m} * ${u32Lit(bias.strideM)} + (${n} + ${e}u) * ${u32Lit(bias.strideN)}]`;
+    lines.push(`r += ${scaled(sc.beta, `vec4<f32>(${[0, 1, 2, 3].map(at).join(', ')})`)};`);
+  }
+  const val = p.epilogue.length ? `vec4<f32>(${['x', 'y', 'z', 'w'].map((c) => applyEpilogue(p.epilogue, `r.${c}`, b)).join(', ')})` : 'r';
+  lines.push(`out[(batch * ${u32Lit(p.M * p.N)} + ${m} * ${u32Lit(p.N)} + ${n}) / 4u] = ${val};`);
   return lines.join('\n');
 }
 

@@ -1,4 +1,4 @@
-// matmul-tiled and matmul-gemv vs the interpreter: random M, N, K (awkward and tile-edge sizes), batch
+// matmul-tiled, matmul-lanes and the gemvs vs the interpreter: random M, N, K (awkward and tile-edge sizes), batch
 // broadcasting, transA/transB, alpha, bias shapes with beta, epilogues, and random valid knobs.
 // The reference graph is transpose? -> matmul -> mul(alpha) -> add(beta * C) -> epilogue.
 
@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { GEMV_MAX_ROWS, gemvTemplate } from '../../codegen/kernels/gemv.ts';
 import { GEMV_VEC4_MAX_ROWS, gemvVec4Template } from '../../codegen/kernels/gemv-vec4.ts';
 import { matmulTemplate } from '../../codegen/kernels/matmul.ts';
+import { matmulLanesTemplate } from '../../codegen/kernels/matmul-lanes.ts';
 import type { AnyKernelTemplate } from '../../codegen/kernel.ts';
 import type { Epilogue, MatmulProblem } from '../../codegen/problems.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
@@ -105,7 +106,7 @@ function vec4Case(c: Case): Case {
 }
 const asIs = (c: Case): Case => c;
 
-for (const [template, maxM, maxK, runs, fit] of [[matmulTemplate, 70, 70, 30, asIs], [gemvTemplate, GEMV_MAX_ROWS, 300, 10, asIs], [gemvVec4Template, GEMV_VEC4_MAX_ROWS, 300, 16, vec4Case]] as [AnyKernelTemplate, number, number, number, (c: Case) => Case][]) describe.skipIf(!ctx)(`${template.name} on the GPU`, () => {
+for (const [template, maxM, maxK, runs, fit] of [[matmulTemplate, 70, 70, 30, asIs], [matmulLanesTemplate, 70, 70, 16, asIs], [gemvTemplate, GEMV_MAX_ROWS, 300, 10, asIs], [gemvVec4Template, GEMV_VEC4_MAX_ROWS, 300, 16, vec4Case]] as [AnyKernelTemplate, number, number, number, (c: Case) => Case][]) describe.skipIf(!ctx)(`${template.name} on the GPU`, () => {
   const gpu = ctx as NonNullable<typeof ctx>;
 
   it('matches the interpreter for random problems and knobs', async () => {
