@@ -183,6 +183,7 @@ describe('elementwise', () => {
     ['exp', {}, 1, Math.E], ['exp', {}, 0, 1],
     ['abs', {}, -3, 3], ['neg', {}, 2, -2],
     ['erf', {}, 0.5, 0.5204998778130465], ['erf', {}, -1, -0.8427007929497149], ['erf', {}, 0, 0],
+    ['affine', {}, 1.5, 1.5], ['affine', { scale: -2, shift: 0.25 }, 1.5, -2.75], ['affine', { shift: 3 }, -1, 2],
   ];
 
   it('covers every unary op', () => {
