@@ -28,6 +28,7 @@ import { rowNormTemplate } from './row-norm.ts';
 import { matmulNBitsGemvLanesTemplate } from './matmul-nbits-gemv-lanes.ts';
 import { matmulNBitsGemvTemplate } from './matmul-nbits-gemv.ts';
 import { matmulNBitsGemmTemplate } from './matmul-nbits-gemm.ts';
+import { matmulNBitsLanesTemplate } from './matmul-nbits-lanes.ts';
 import { quantizeActTemplate } from './quantize-act.ts';
 import { matmulNBitsPopcountGemvTemplate } from './matmul-nbits-popcount-gemv.ts';
 import { matmulNBitsPopcountGemmTemplate } from './matmul-nbits-popcount-gemm.ts';
@@ -57,7 +58,7 @@ const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> =
   gather: [gatherTemplate],
   // gemv first: it rejects (valid) problems of more than 8 rows, which the tiled gemm serves;
   // the lanes gemv (columns across lanes) before it serves the wide dense ones (N >= 32).
-  'matmul-nbits': [matmulNBitsGemvLanesTemplate, matmulNBitsGemvTemplate, matmulNBitsGemmTemplate, matmulNBitsDot4Template, matmulNBitsDot4GemmTemplate, matmulNBitsPopcountGemvTemplate, matmulNBitsPopcountGemmTemplate],
+  'matmul-nbits': [matmulNBitsGemvLanesTemplate, matmulNBitsGemvTemplate, matmulNBitsLanesTemplate, matmulNBitsGemmTemplate, matmulNBitsDot4Template, matmulNBitsDot4GemmTemplate, matmulNBitsPopcountGemvTemplate, matmulNBitsPopcountGemmTemplate],
   'quantize-act': [quantizeActTemplate],
   // Direct first, as for conv2d: the faster default on lavapipe (bench/conv-nbits.ts).
   'conv2d-nbits': [conv2dNBitsDirectTemplate, conv2dNBitsTemplate],

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnyKernelTemplate } from '../../codegen/kernel.ts';
 import { NBITS_GEMV_MAX_ROWS, matmulNBitsGemvTemplate } from '../../codegen/kernels/matmul-nbits-gemv.ts';
 import { matmulNBitsGemmTemplate } from '../../codegen/kernels/matmul-nbits-gemm.ts';
+import { matmulNBitsLanesTemplate } from '../../codegen/kernels/matmul-nbits-lanes.ts';
 import { templatesFor } from '../../codegen/kernels/index.ts';
 import type { Epilogue, MatmulNBitsProblem } from '../../codegen/problems.ts';
 import { dequantize, groupsPerRow, packCodes, type PackedLayout, type QuantizedWeight } from '../../src/quant/format.ts';
@@ -90,6 +91,7 @@ async function check(gpu: NonNullable<typeof ctx>, template: AnyKernelTemplate, 
 const SUITES: [AnyKernelTemplate, number[], PackedLayout[], number, number, [number, PackedLayout][]][] = [
   [matmulNBitsGemvTemplate, [1, 3, 8], ['dense', 'planes'], 14, 1, [...[1, 2, 3, 4, 5, 6, 7, 8].map((b): [number, PackedLayout] => [b, 'dense']), [1, 'planes'], [3, 'planes'], [5, 'planes'], [8, 'planes']]],
   [matmulNBitsGemmTemplate, [1, 3, 8, 17, 33], ['dense', 'planes'], 8, 17, [[1, 'planes'], [3, 'dense'], [6, 'dense'], [8, 'planes']]],
+  [matmulNBitsLanesTemplate, [1, 3, 8, 17, 33], ['dense', 'planes'], 10, 17, [[1, 'planes'], [3, 'dense'], [4, 'dense'], [7, 'dense'], [8, 'planes']]],
 ];
 
 for (const [template, Ms, layouts, runs, defaultsM, defaultCases] of SUITES) describe.skipIf(!ctx)(`${template.name} on the GPU`, () => {
@@ -116,8 +118,8 @@ describe('matmul-nbits registry', () => {
   it('serves up to 8 rows with the gemv and more with the gemm, with reasons', () => {
     const p = (M: number): MatmulNBitsProblem => ({ kind: 'matmul-nbits', M, N: 64, K: 256, bits: 3, group: 128, layout: 'dense', bias: false, epilogue: [] });
     const dev = { features: new Set<string>(), limits: { maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27 } };
-    const [lanes, gemv, gemm] = templatesFor(p(1));
-    expect([lanes?.name, gemv?.name, gemm?.name]).toEqual(['matmul-nbits-gemv-lanes', 'matmul-nbits-gemv', 'matmul-nbits-gemm']);
+    const [lanes, gemv, gemmLanes, gemm] = templatesFor(p(1));
+    expect([lanes?.name, gemv?.name, gemmLanes?.name, gemm?.name]).toEqual(['matmul-nbits-gemv-lanes', 'matmul-nbits-gemv', 'matmul-nbits-lanes', 'matmul-nbits-gemm']);
     expect(matmulNBitsGemvTemplate.valid(p(NBITS_GEMV_MAX_ROWS), matmulNBitsGemvTemplate.defaults(p(8), dev), dev)).toBe(true);
     expect(matmulNBitsGemvTemplate.valid(p(9), { workgroupSize: 64, cols: 1, unroll: 0 }, dev)).toMatch(/rows/);
     expect(matmulNBitsGemvTemplate.valid({ ...p(1), bits: 9 }, { workgroupSize: 64, cols: 1, unroll: 0 }, dev)).toMatch(/1\.\.8 bits/);
