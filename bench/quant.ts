@@ -50,7 +50,7 @@ const MS = quick ? [1] : [1, 64];
 /** Families: template per M, weight layout, activation bits/layout (0 = f32 A), where they run. */
 interface Family { readonly name: string; readonly template: (M: number) => string; readonly layout: 'dense' | 'planes'; readonly actBits: number; readonly actLayout: 'dense' | 'planes'; readonly only4096?: boolean }
 const FAMILIES: Family[] = [
-  { name: 'W-only dense', template: (M) => (M <= 8 ? 'matmul-nbits-gemv-lanes' : 'matmul-nbits-gemm'), layout: 'dense', actBits: 0, actLayout: 'dense' },
+  { name: 'W-only dense', template: (M) => (M <= 8 ? 'matmul-nbits-gemv-lanes' : 'matmul-nbits-lanes'), layout: 'dense', actBits: 0, actLayout: 'dense' },
   { name: 'W-only dense (K-split gemv)', template: (M) => (M <= 8 ? 'matmul-nbits-gemv' : ''), layout: 'dense', actBits: 0, actLayout: 'dense', only4096: true },
   { name: 'WxA4 popcount', template: (M) => (M <= 8 ? 'matmul-nbits-popcount-gemv' : 'matmul-nbits-popcount-gemm'), layout: 'planes', actBits: 4, actLayout: 'planes' },
   { name: 'WxA8 popcount', template: (M) => (M <= 8 ? 'matmul-nbits-popcount-gemv' : 'matmul-nbits-popcount-gemm'), layout: 'planes', actBits: 8, actLayout: 'planes', only4096: true },
