@@ -5,9 +5,9 @@
 
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
-import { epilogueKey, epilogueProblem } from '../wgsl/expr.ts';
+import { epilogueKey } from '../wgsl/expr.ts';
 import { defaultLaneTiling, LANE_GEMM_SPACE, laneGemmBody, laneGemmGroups, laneTilingProblem, type LaneGemmTiling } from '../wgsl/lane-gemm.ts';
-import { bakedScales, batchOffsetSetup, loadA, loadB, matmulInputs, matmulKey, storeResult, storeResultVec4 } from '../wgsl/matmul-io.ts';
+import { bakedScales, batchOffsetSetup, f32GemmProblem, loadA, loadB, matmulInputs, matmulKey, storeResult, storeResultVec4 } from '../wgsl/matmul-io.ts';
 import { foldDispatch, ShaderBuilder, u32Lit } from '../wgsl/shader.ts';
 import { numel } from '../../src/ir/shape.ts';
 
@@ -29,11 +29,7 @@ export const matmulLanesTemplate: KernelTemplate<MatmulProblem, MatmulLanesKnobs
   knobs: KNOBS,
 
   valid(p, k, dev) {
-    if ((p.dtype ?? 'f32') !== 'f32') return 'f32 kernel (f16 has matmul-f16-gemm)';
-    if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
-    const n = batches(p) * p.M * p.N;
-    if (n > 0xffffffff) return `${n} outputs overflow u32 indexing`;
-    return epilogueProblem(p.epilogue) ?? laneTilingProblem({ ...k, ...dims(p) }, matmulVec4Ok(p), dev) ?? true;
+    return f32GemmProblem(p, batches(p)) ?? laneTilingProblem({ ...k, ...dims(p) }, matmulVec4Ok(p), dev) ?? true;
   },
 
   // alpha and beta are baked (no uniform buffer: measured ~25% faster on lavapipe), so they are keyed.

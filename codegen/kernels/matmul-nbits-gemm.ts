@@ -5,8 +5,7 @@
 
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { MatmulNBitsProblem } from '../problems.ts';
-import { applyEpilogue, epilogueProblem } from '../wgsl/expr.ts';
-import { nbitsInputs, nbitsInputTypes, nbitsKey, packedProblem, packedWeightFn } from '../wgsl/packed.ts';
+import { nbitsInputs, nbitsInputTypes, nbitsKey, packedWeightFn, storeNBits, weightOnlyGemmProblem } from '../wgsl/packed.ts';
 import { foldDispatch, ShaderBuilder, u32Lit } from '../wgsl/shader.ts';
 import { defaultTiling, GEMM_TILING_SPACE, tiledGemmBody, tiledGemmGroups, tilingProblem, type GemmTiling, type TiledGemmSpec } from '../wgsl/tiled-gemm.ts';
 
@@ -23,10 +22,7 @@ function spec(b: ShaderBuilder, p: MatmulNBitsProblem, k: NBitsGemmKnobs): Tiled
     bContiguous: 'k',
     loadA: (m, kk) => `a[${m} * ${u32Lit(p.K)} + ${kk}]`,
     loadB: (kk, n) => `${weight}(${n}, ${kk})`,
-    store: (m, n, v) => [
-      `let r = ${v}${p.bias ? ` + bias[${n}]` : ''};`,
-      `out[${m} * ${u32Lit(p.N)} + ${n}] = ${applyEpilogue(p.epilogue, 'r', b)};`,
-    ].join('\n'),
+    store: (m, n, v) => storeNBits(b, p, m, n, v),
   };
 }
 
@@ -35,10 +31,7 @@ export const matmulNBitsGemmTemplate: KernelTemplate<MatmulNBitsProblem, NBitsGe
   knobs: KNOBS,
 
   valid(p, k, dev) {
-    if (p.actBits) return 'quantized activations are served by the WxAy templates';
-    if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
-    if (p.M * p.N > 0xffffffff || p.M * p.K > 0xffffffff) return 'operands overflow u32 indexing';
-    return packedProblem(p) ?? epilogueProblem(p.epilogue) ?? tilingProblem({ ...k, M: p.M, N: p.N, batches: 1 }, dev) ?? true;
+    return weightOnlyGemmProblem(p) ?? tilingProblem({ ...k, M: p.M, N: p.N, batches: 1 }, dev) ?? true;
   },
 
   key(p) {

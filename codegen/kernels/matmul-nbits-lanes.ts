@@ -6,9 +6,8 @@
 
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { MatmulNBitsProblem } from '../problems.ts';
-import { applyEpilogue, epilogueProblem } from '../wgsl/expr.ts';
 import { defaultLaneTiling, LANE_GEMM_SPACE, laneGemmBody, laneGemmGroups, laneTilingProblem, type LaneGemmTiling } from '../wgsl/lane-gemm.ts';
-import { nbitsInputs, nbitsInputTypes, nbitsKey, packedProblem, packedWeightFn } from '../wgsl/packed.ts';
+import { nbitsInputs, nbitsInputTypes, nbitsKey, packedWeightFn, storeNBits, weightOnlyGemmProblem } from '../wgsl/packed.ts';
 import { foldDispatch, ShaderBuilder, u32Lit } from '../wgsl/shader.ts';
 
 export type NBitsLanesKnobs = LaneGemmTiling;
@@ -22,10 +21,7 @@ export const matmulNBitsLanesTemplate: KernelTemplate<MatmulNBitsProblem, NBitsL
   knobs: KNOBS,
 
   valid(p, k, dev) {
-    if (p.actBits) return 'quantized activations are served by the WxAy templates';
-    if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
-    if (p.M * p.N > 0xffffffff || p.M * p.K > 0xffffffff) return 'operands overflow u32 indexing';
-    return packedProblem(p) ?? epilogueProblem(p.epilogue) ?? laneTilingProblem({ ...k, ...dims(p) }, false, dev) ?? true;
+    return weightOnlyGemmProblem(p) ?? laneTilingProblem({ ...k, ...dims(p) }, false, dev) ?? true;
   },
 
   key(p) {
@@ -39,10 +35,7 @@ export const matmulNBitsLanesTemplate: KernelTemplate<MatmulNBitsProblem, NBitsL
       ...k, ...dims(p), K: p.K, setup: '', kBound: 'a',
       loadA: (m, kk) => `a[${m} * ${u32Lit(p.K)} + ${kk}]`,
       loadB: (kk, n) => `${weight}(${n}, ${kk})`,
-      store: (m, n, v) => [
-        `let r = ${v}${p.bias ? ` + bias[${n}]` : ''};`,
-        `out[${m} * ${u32Lit(p.N)} + ${n}] = ${applyEpilogue(p.epilogue, 'r', b)};`,
-      ].join('\n'),
+      store: (m, n, v) => storeNBits(b, p, m, n, v),
     });
     return b.build([k.lanes, 1, 1], body);
   },

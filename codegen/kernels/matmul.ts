@@ -4,8 +4,8 @@
 
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
-import { epilogueKey, epilogueProblem } from '../wgsl/expr.ts';
-import { batchOffsetSetup, loadA, loadB, matmulInputs, matmulKey, matmulUniforms, storeResult } from '../wgsl/matmul-io.ts';
+import { epilogueKey } from '../wgsl/expr.ts';
+import { batchOffsetSetup, f32GemmProblem, loadA, loadB, matmulInputs, matmulKey, matmulUniforms, storeResult } from '../wgsl/matmul-io.ts';
 import { foldDispatch, ShaderBuilder } from '../wgsl/shader.ts';
 import { defaultTiling, GEMM_TILING_SPACE, tiledGemmBody, tiledGemmGroups, tilingProblem, type GemmTiling, type TiledGemmSpec } from '../wgsl/tiled-gemm.ts';
 import { numel } from '../../src/ir/shape.ts';
@@ -32,11 +32,7 @@ export const matmulTemplate: KernelTemplate<MatmulProblem, MatmulKnobs> = {
   knobs: KNOBS,
 
   valid(p, k, dev) {
-    if ((p.dtype ?? 'f32') !== 'f32') return 'f32 kernel (f16 has matmul-f16-gemm)';
-    if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
-    const n = batches(p) * p.M * p.N;
-    if (n > 0xffffffff) return `${n} outputs overflow u32 indexing`;
-    return epilogueProblem(p.epilogue) ?? tilingProblem({ ...k, M: p.M, N: p.N, batches: batches(p) }, dev) ?? true;
+    return f32GemmProblem(p, batches(p)) ?? tilingProblem({ ...k, M: p.M, N: p.N, batches: batches(p) }, dev) ?? true;
   },
 
   key(p) {

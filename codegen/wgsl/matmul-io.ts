@@ -4,8 +4,17 @@
 
 import type { Uniform } from '../kernel.ts';
 import type { MatmulProblem } from '../problems.ts';
-import { applyEpilogue } from './expr.ts';
+import { applyEpilogue, epilogueProblem } from './expr.ts';
 import { f32Lit, offsetFn, u32Lit, type ShaderBuilder } from './shader.ts';
+
+/** Why an f32 GEMM template cannot serve `p`, or undefined (its tiling aside); `batches` = numel(batchShape). */
+export function f32GemmProblem(p: MatmulProblem, batches: number): string | undefined {
+  if ((p.dtype ?? 'f32') !== 'f32') return 'f32 kernel (f16 has matmul-f16-gemm)';
+  if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
+  const n = batches * p.M * p.N;
+  if (n > 0xffffffff) return `${n} outputs overflow u32 indexing`;
+  return epilogueProblem(p.epilogue);
+}
 
 export function matmulUniforms(p: MatmulProblem): Uniform[] {
   return [{ name: 'alpha', type: 'f32', value: p.alpha }, { name: 'beta', type: 'f32', value: p.beta }];

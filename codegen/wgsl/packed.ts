@@ -4,7 +4,7 @@
 // They read the `words` binding (array<u32>); the matmul-nbits binding names live here too.
 
 import type { MatmulNBitsProblem } from '../problems.ts';
-import { epilogueKey } from './expr.ts';
+import { applyEpilogue, epilogueKey, epilogueProblem } from './expr.ts';
 import { u32Lit, type HelperSink } from './shader.ts';
 
 export interface PackedWeight {
@@ -21,6 +21,22 @@ export const CHUNK = 32;
 export const packedGroups = (w: PackedWeight): number => Math.ceil(w.K / w.group);
 export const rowWords = (w: PackedWeight): number => (w.layout === 'dense' ? Math.ceil((w.K * w.bits) / 32) : Math.ceil(w.K / 32));
 const mask = (bits: number): string => u32Lit(2 ** bits - 1);
+
+/** Why a weight-only (f32 A) GEMM template cannot serve `p`, or undefined (its tiling aside). */
+export function weightOnlyGemmProblem(p: MatmulNBitsProblem): string | undefined {
+  if (p.actBits) return 'quantized activations are served by the WxAy templates';
+  if (p.M < 1 || p.N < 1 || p.K < 1) return 'empty matmul';
+  if (p.M * p.N > 0xffffffff || p.M * p.K > 0xffffffff) return 'operands overflow u32 indexing';
+  return packedProblem(p) ?? epilogueProblem(p.epilogue);
+}
+
+/** Statements storing `v` at out[m, n] with the bias and epilogue of a weight-only GEMM. */
+export function storeNBits(h: HelperSink, p: MatmulNBitsProblem, m: string, n: string, v: string): string {
+  return [
+    `let r = ${v}${p.bias ? ` + bias[${n}]` : ''};`,
+    `out[${m} * ${u32Lit(p.N)} + ${n}] = ${applyEpilogue(p.epilogue, 'r', h)};`,
+  ].join('\n');
+}
 
 /** Why this width/layout cannot be addressed, or undefined. */
 export function packedProblem(w: PackedWeight): string | undefined {
