@@ -16,20 +16,20 @@ export type Conv2dLanesKnobs = LaneGemmTiling;
 
 const KNOBS: KnobSpace<Conv2dLanesKnobs> = LANE_GEMM_SPACE;
 
-function gemmDims(p: Conv2dProblem): { M: number; N: number; K: number; batches: number } {
+export function convGemmDims(p: Omit<Conv2dProblem, 'kind'>): { M: number; N: number; K: number; batches: number } {
   return { M: p.M / p.group, N: p.OH * p.OW, K: (p.C / p.group) * p.kH * p.kW, batches: p.N * p.group };
 }
 
 /** B is the input itself: 1x1 taps, stride 1, no padding. */
-export function isPointwise(p: Conv2dProblem): boolean {
+export function isPointwise(p: Omit<Conv2dProblem, 'kind'>): boolean {
   return p.kH === 1 && p.kW === 1 && p.strides[0] === 1 && p.strides[1] === 1 && p.pads[0] === 0 && p.pads[1] === 0 && p.OH === p.H && p.OW === p.W;
 }
 
 /** vec4 loads and stores: every row of B and C starts 16-byte aligned. */
-const vec4Ok = (p: Conv2dProblem): boolean => isPointwise(p) && (p.OH * p.OW) % 4 === 0;
+export const convVec4Ok = (p: Omit<Conv2dProblem, 'kind'>): boolean => isPointwise(p) && (p.OH * p.OW) % 4 === 0;
 
 /** `fn patchAt(xk, iy, ix) -> f32`: input pixel (iy, ix) of the channel plane at xk; 0 in the padding. */
-function patchFn(p: Conv2dProblem): string {
+function patchFn(p: Omit<Conv2dProblem, 'kind'>): string {
   return [
     'fn patchAt(xk: u32, iy: i32, ix: i32) -> f32 {',
     // Out-of-range taps read a clamped (valid) address and are zeroed by the select: no branch.
@@ -39,8 +39,18 @@ function patchFn(p: Conv2dProblem): string {
   ].join('\n');
 }
 
-function body(b: ShaderBuilder, p: Conv2dProblem, k: Conv2dLanesKnobs): string {
-  const d = gemmDims(p);
+/** How the GEMM's A (the weights) is read: f32 `w` by default; `kEnd` replaces the `w`-bounded K loop. */
+export interface ConvWeights {
+  /** W_g[m, k] for group `g` (a WGSL u32 in scope), `m` and `k` workgroup-uniform. */
+  load(m: string, k: string, d: { M: number; K: number }): string;
+  readonly kEnd?: string;
+}
+
+const F32_WEIGHTS: ConvWeights = { load: (m, kk, d) => `w[wOff + ${m} * ${u32Lit(d.K)} + ${kk}]` };
+
+/** The body of `main` for conv `p` (any ConvGeometry) with weights read through `wts`. */
+export function convLanesBody(b: ShaderBuilder, p: Omit<Conv2dProblem, 'kind'>, k: Conv2dLanesKnobs, wts: ConvWeights = F32_WEIGHTS): string {
+  const d = convGemmDims(p);
   const hw = p.H * p.W;
   const ohw = p.OH * p.OW;
   const khw = p.kH * p.kW;
@@ -49,7 +59,7 @@ function body(b: ShaderBuilder, p: Conv2dProblem, k: Conv2dLanesKnobs): string {
   if (!pointwise) b.helper('patchAt', patchFn(p));
   const biasAt = (m: string): string => `bias[g * ${u32Lit(d.M)} + ${m}]`;
   return laneGemmBody({
-    ...k, ...d, kBound: 'w',
+    ...k, ...d, kBound: 'w', ...(wts.kEnd ? { kEnd: wts.kEnd } : {}),
     setup: [
       `let img = batch / ${u32Lit(p.group)};`,
       `let g = batch % ${u32Lit(p.group)};`,
@@ -61,7 +71,7 @@ function body(b: ShaderBuilder, p: Conv2dProblem, k: Conv2dLanesKnobs): string {
       kSetup: `let xk = xOff + (k / ${u32Lit(khw)}) * ${u32Lit(hw)};\nlet ky = i32(((k % ${u32Lit(khw)}) / ${p.kW}u) * ${p.dilations[0]}u);\nlet kx = i32((k % ${p.kW}u) * ${p.dilations[1]}u);`,
       colSetup: (n: string, j: number) => `let iy${j} = i32((${n} / ${u32Lit(p.OW)}) * ${p.strides[0]}u) - ${i32Lit(p.pads[0])};\nlet ix${j} = i32((${n} % ${u32Lit(p.OW)}) * ${p.strides[1]}u) - ${i32Lit(p.pads[1])};`,
     }),
-    loadA: (m, kk) => `w[wOff + ${m} * ${u32Lit(d.K)} + ${kk}]`,
+    loadA: (m, kk) => wts.load(m, kk, d),
     loadB: (kk, n, j) => {
       if (!pointwise) return `patchAt(xk, iy${j} + ky, ix${j} + kx)`;
       const at = `xOff + ${kk} * ${u32Lit(hw)} + ${n}`;
@@ -81,17 +91,22 @@ const MIN_PIXELS = 16;
 /** Fewer output channels per group than this (depthwise: 1) leave the uniform rows nearly empty. */
 const MIN_GROUP_CHANNELS = 4;
 
+/** Why the lane GEMM should leave `p` to another conv template, or undefined. */
+export function convLanesProblem(p: Omit<Conv2dProblem, 'kind'>): string | undefined {
+  // Both limits send the problem to conv2d-direct, which spreads channels over lanes: measured on
+  // PP-OCRv4 rec, 0.07 vs 0.18 ms for its 240->60 squeeze-excite conv at 1x1, and depthwise 5x5
+  // 240 channels at 12x80 3.6 vs 6.4 ms.
+  if (p.OH * p.OW < MIN_PIXELS) return `${p.OH * p.OW} output pixels < ${MIN_PIXELS}: lanes would idle (conv2d-direct serves it)`;
+  if (p.M / p.group < MIN_GROUP_CHANNELS) return `${p.M / p.group} output channels per group < ${MIN_GROUP_CHANNELS} (conv2d-direct serves it)`;
+  return undefined;
+}
+
 export const conv2dLanesTemplate: KernelTemplate<Conv2dProblem, Conv2dLanesKnobs> = {
   name: 'conv2d-lanes',
   knobs: KNOBS,
 
   valid(p, k, dev) {
-    // Both limits send the problem to conv2d-direct, which spreads channels over lanes: measured on
-    // PP-OCRv4 rec, 0.07 vs 0.18 ms for its 240->60 squeeze-excite conv at 1x1, and depthwise 5x5
-    // 240 channels at 12x80 3.6 vs 6.4 ms.
-    if (p.OH * p.OW < MIN_PIXELS) return `${p.OH * p.OW} output pixels < ${MIN_PIXELS}: lanes would idle (conv2d-direct serves it)`;
-    if (p.M / p.group < MIN_GROUP_CHANNELS) return `${p.M / p.group} output channels per group < ${MIN_GROUP_CHANNELS} (conv2d-direct serves it)`;
-    return convShapeProblem(p) ?? laneTilingProblem({ ...k, ...gemmDims(p) }, vec4Ok(p), dev) ?? true;
+    return convLanesProblem(p) ?? convShapeProblem(p) ?? laneTilingProblem({ ...k, ...convGemmDims(p) }, convVec4Ok(p), dev) ?? true;
   },
 
   key: convKey,
@@ -102,14 +117,14 @@ export const conv2dLanesTemplate: KernelTemplate<Conv2dProblem, Conv2dLanesKnobs
       inputs: p.bias ? ['x', 'w', 'bias'] : ['x', 'w'], outputs: ['out'],
       inputTypes: [v4 ? 'vec4<f32>' : 'f32', 'f32', 'f32'], outputTypes: [v4 ? 'vec4<f32>' : 'f32'],
     });
-    return b.build([k.lanes, 1, 1], body(b, p, k));
+    return b.build([k.lanes, 1, 1], convLanesBody(b, p, k));
   },
 
   launch(p, k) {
-    return { dispatch: foldDispatch(laneGemmGroups({ ...k, ...gemmDims(p) })), uniforms: [] };
+    return { dispatch: foldDispatch(laneGemmGroups({ ...k, ...convGemmDims(p) })), uniforms: [] };
   },
 
   defaults(p) {
-    return defaultLaneTiling(p.M / p.group, vec4Ok(p));
+    return defaultLaneTiling(p.M / p.group, convVec4Ok(p));
   },
 };

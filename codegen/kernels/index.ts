@@ -36,6 +36,7 @@ import { matmulNBitsDot4Template } from './matmul-nbits-dot4.ts';
 import { matmulNBitsDot4GemmTemplate } from './matmul-nbits-dot4-gemm.ts';
 import { conv2dNBitsTemplate } from './conv2d-nbits.ts';
 import { conv2dNBitsDirectTemplate } from './conv2d-nbits-direct.ts';
+import { conv2dNBitsLanesTemplate } from './conv2d-nbits-lanes.ts';
 
 const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> = {
   elementwise: [elementwiseTemplate],
@@ -60,8 +61,9 @@ const BY_KIND: Readonly<Record<Problem['kind'], readonly AnyKernelTemplate[]>> =
   // the lanes gemv (columns across lanes) before it serves the wide dense ones (N >= 32).
   'matmul-nbits': [matmulNBitsGemvLanesTemplate, matmulNBitsGemvTemplate, matmulNBitsLanesTemplate, matmulNBitsGemmTemplate, matmulNBitsDot4Template, matmulNBitsDot4GemmTemplate, matmulNBitsPopcountGemvTemplate, matmulNBitsPopcountGemmTemplate],
   'quantize-act': [quantizeActTemplate],
-  // Direct first, as for conv2d: the faster default on lavapipe (bench/conv-nbits.ts).
-  'conv2d-nbits': [conv2dNBitsDirectTemplate, conv2dNBitsTemplate],
+  // Direct first: the faster default on lavapipe (bench/conv-nbits.ts, RLFN 52->52 3x3 at 4 bits:
+  // direct 483 ms, lanes 670 ms, where decoding each code per K step costs as much as the FMAs).
+  'conv2d-nbits': [conv2dNBitsDirectTemplate, conv2dNBitsLanesTemplate, conv2dNBitsTemplate],
 };
 
 export const KERNELS: ReadonlyMap<string, AnyKernelTemplate> = new Map(

@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnyKernelTemplate } from '../../codegen/kernel.ts';
 import { conv2dNBitsDirectTemplate } from '../../codegen/kernels/conv2d-nbits-direct.ts';
+import { conv2dNBitsLanesTemplate } from '../../codegen/kernels/conv2d-nbits-lanes.ts';
+import { convLanesProblem } from '../../codegen/kernels/conv2d-lanes.ts';
 import { conv2dNBitsTemplate } from '../../codegen/kernels/conv2d-nbits.ts';
 import { templatesFor } from '../../codegen/kernels/index.ts';
 import type { Conv2dNBitsProblem } from '../../codegen/problems.ts';
@@ -106,11 +108,14 @@ async function check(gpu: NonNullable<typeof ctx>, template: AnyKernelTemplate, 
   await expectKernelMatches(gpu, template, p, k as never, inputs, reference(c, p, x, w, bias));
 }
 
-for (const template of [conv2dNBitsTemplate, conv2dNBitsDirectTemplate] as AnyKernelTemplate[]) describe.skipIf(!ctx)(`${template.name} on the GPU`, () => {
+// The lanes template leaves tiny and depthwise-like convs to the others: its cases are those it serves.
+const serves = (template: AnyKernelTemplate, c: QCase): boolean => template !== conv2dNBitsLanesTemplate || convLanesProblem(problemOf(c)) === undefined;
+
+for (const template of [conv2dNBitsTemplate, conv2dNBitsDirectTemplate, conv2dNBitsLanesTemplate] as AnyKernelTemplate[]) describe.skipIf(!ctx)(`${template.name} on the GPU`, () => {
   const gpu = ctx as NonNullable<typeof ctx>;
 
   it('matches the interpreter for random convs, widths, groups, layouts and knobs', async () => {
-    await fc.assert(fc.asyncProperty(qCaseArb, (c) => check(gpu, template, c)), fcParams(16));
+    await fc.assert(fc.asyncProperty(qCaseArb.filter((c) => serves(template, c)), (c) => check(gpu, template, c)), fcParams(16));
   });
 
   it('defaults are valid and correct (3x3 K = 468 with group 128, pointwise, strided, depthwise)', async () => {
@@ -123,6 +128,7 @@ for (const template of [conv2dNBitsTemplate, conv2dNBitsDirectTemplate] as AnyKe
     ];
     for (const [i, [conv, bits, quantGroup, layout]] of cases.entries()) {
       const c: QCase = { conv: { problem: conv, pads4: [conv.pads[0], conv.pads[1], conv.pads[0], conv.pads[1]], knobIndex: 0, dataSeed: 100 + i }, bits, quantGroup, layout, symmetric: i % 2 === 0 };
+      if (!serves(template, c)) continue;
       const p = problemOf(c);
       const k = template.defaults(p, gpu.info);
       expect(template.valid(p, k, gpu.info)).toBe(true);
@@ -162,7 +168,7 @@ describe('conv2d-nbits registry', () => {
       group: 1, bias: false, epilogue: [], bits: 4, quantGroup: 32, layout: 'dense',
     };
     const dev = { features: new Set<string>(), limits: { maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27 } };
-    expect(templatesFor(p).map((t) => t.name)).toEqual(['conv2d-nbits-direct', 'conv2d-nbits']);
+    expect(templatesFor(p).map((t) => t.name)).toEqual(['conv2d-nbits-direct', 'conv2d-nbits-lanes', 'conv2d-nbits']);
     const k = conv2dNBitsTemplate.defaults(p, dev);
     expect(conv2dNBitsTemplate.valid(p, k, dev)).toBe(true);
     expect(conv2dNBitsTemplate.valid({ ...p, bits: 9 }, k, dev)).toMatch(/1\.\.8 bits/);
