@@ -6,7 +6,7 @@
 // and tiny-image (< 16 pixels) convs to conv2d-depthwise / conv2d-direct.
 
 import type { KernelTemplate, KnobSpace } from '../kernel.ts';
-import type { Conv2dProblem } from '../problems.ts';
+import type { Conv2dProblem, ConvGeometry } from '../problems.ts';
 import { applyEpilogue } from '../wgsl/expr.ts';
 import { defaultLaneTiling, LANE_GEMM_SPACE, laneGemmBody, laneGemmGroups, laneTilingProblem, type LaneGemmTiling } from '../wgsl/lane-gemm.ts';
 import { foldDispatch, i32Lit, u32Lit, ShaderBuilder } from '../wgsl/shader.ts';
@@ -16,20 +16,20 @@ export type Conv2dLanesKnobs = LaneGemmTiling;
 
 const KNOBS: KnobSpace<Conv2dLanesKnobs> = LANE_GEMM_SPACE;
 
-export function convGemmDims(p: Omit<Conv2dProblem, 'kind'>): { M: number; N: number; K: number; batches: number } {
+export function convGemmDims(p: ConvGeometry): { M: number; N: number; K: number; batches: number } {
   return { M: p.M / p.group, N: p.OH * p.OW, K: (p.C / p.group) * p.kH * p.kW, batches: p.N * p.group };
 }
 
 /** B is the input itself: 1x1 taps, stride 1, no padding. */
-export function isPointwise(p: Omit<Conv2dProblem, 'kind'>): boolean {
+export function isPointwise(p: ConvGeometry): boolean {
   return p.kH === 1 && p.kW === 1 && p.strides[0] === 1 && p.strides[1] === 1 && p.pads[0] === 0 && p.pads[1] === 0 && p.OH === p.H && p.OW === p.W;
 }
 
 /** vec4 loads and stores: every row of B and C starts 16-byte aligned. */
-export const convVec4Ok = (p: Omit<Conv2dProblem, 'kind'>): boolean => isPointwise(p) && (p.OH * p.OW) % 4 === 0;
+export const convVec4Ok = (p: ConvGeometry): boolean => isPointwise(p) && (p.OH * p.OW) % 4 === 0;
 
 /** `fn patchAt(xk, iy, ix) -> f32`: input pixel (iy, ix) of the channel plane at xk; 0 in the padding. */
-function patchFn(p: Omit<Conv2dProblem, 'kind'>): string {
+function patchFn(p: ConvGeometry): string {
   return [
     'fn patchAt(xk: u32, iy: i32, ix: i32) -> f32 {',
     // Out-of-range taps read a clamped (valid) address and are zeroed by the select: no branch.
@@ -39,17 +39,18 @@ function patchFn(p: Omit<Conv2dProblem, 'kind'>): string {
   ].join('\n');
 }
 
-/** How the GEMM's A (the weights) is read: f32 `w` by default; `kEnd` replaces the `w`-bounded K loop. */
+/** How the GEMM's A (the weights) is read: f32 `w` by default. */
 export interface ConvWeights {
   /** W_g[m, k] for group `g` (a WGSL u32 in scope), `m` and `k` workgroup-uniform. */
   load(m: string, k: string, d: { M: number; K: number }): string;
-  readonly kEnd?: string;
+  /** The lane GEMM's kBound: a run-time u32 >= K. */
+  readonly kBound: string;
 }
 
-const F32_WEIGHTS: ConvWeights = { load: (m, kk, d) => `w[wOff + ${m} * ${u32Lit(d.K)} + ${kk}]` };
+const F32_WEIGHTS: ConvWeights = { load: (m, kk, d) => `w[wOff + ${m} * ${u32Lit(d.K)} + ${kk}]`, kBound: 'arrayLength(&w)' };
 
 /** The body of `main` for conv `p` (any ConvGeometry) with weights read through `wts`. */
-export function convLanesBody(b: ShaderBuilder, p: Omit<Conv2dProblem, 'kind'>, k: Conv2dLanesKnobs, wts: ConvWeights = F32_WEIGHTS): string {
+export function convLanesBody(b: ShaderBuilder, p: ConvGeometry, k: Conv2dLanesKnobs, wts: ConvWeights = F32_WEIGHTS): string {
   const d = convGemmDims(p);
   const hw = p.H * p.W;
   const ohw = p.OH * p.OW;
@@ -59,7 +60,7 @@ export function convLanesBody(b: ShaderBuilder, p: Omit<Conv2dProblem, 'kind'>, 
   if (!pointwise) b.helper('patchAt', patchFn(p));
   const biasAt = (m: string): string => `bias[g * ${u32Lit(d.M)} + ${m}]`;
   return laneGemmBody({
-    ...k, ...d, kBound: 'w', ...(wts.kEnd ? { kEnd: wts.kEnd } : {}),
+    ...k, ...d, kBound: wts.kBound,
     setup: [
       `let img = batch / ${u32Lit(p.group)};`,
       `let g = batch % ${u32Lit(p.group)};`,
@@ -92,7 +93,7 @@ const MIN_PIXELS = 16;
 const MIN_GROUP_CHANNELS = 4;
 
 /** Why the lane GEMM should leave `p` to another conv template, or undefined. */
-export function convLanesProblem(p: Omit<Conv2dProblem, 'kind'>): string | undefined {
+export function convLanesProblem(p: ConvGeometry): string | undefined {
   // Both limits send the problem to conv2d-direct, which spreads channels over lanes: measured on
   // PP-OCRv4 rec, 0.07 vs 0.18 ms for its 240->60 squeeze-excite conv at 1x1, and depthwise 5x5
   // 240 channels at 12x80 3.6 vs 6.4 ms.

@@ -38,11 +38,10 @@ export const conv2dNBitsLanesTemplate: KernelTemplate<Conv2dNBitsProblem, Conv2d
       outputs: ['out'], outputTypes: [v4 ? 'vec4<f32>' : 'f32'],
     });
     const weight = packedWeightFn(b, packedOf(p));
-    const K = (p.C / p.group) * p.kH * p.kW;
     return b.build([k.lanes, 1, 1], convLanesBody(b, p, k, {
       load: (m, kk, d) => `${weight}(g * ${u32Lit(d.M)} + ${m}, ${kk})`,
-      // words holds >= K bits per row, so 32 * its length >= K (and K is not a literal to unroll).
-      kEnd: `min(${u32Lit(K)}, arrayLength(&words) * 32u)`,
+      // words holds >= K bits per row, so 32 * its length >= K.
+      kBound: 'arrayLength(&words) * 32u',
     }));
   },
 

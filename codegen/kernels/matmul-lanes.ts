@@ -44,7 +44,7 @@ export const matmulLanesTemplate: KernelTemplate<MatmulProblem, MatmulLanesKnobs
     const b = new ShaderBuilder({ inputs: matmulInputs(p), inputTypes, outputTypes: [vec4Out ? 'vec4<f32>' : 'f32'], outputs: ['out'] });
     const sc = bakedScales(p);
     const body = laneGemmBody({
-      ...k, ...dims(p), K: p.K, setup: batchOffsetSetup(b, p), kBound: 'a',
+      ...k, ...dims(p), K: p.K, setup: batchOffsetSetup(b, p), kBound: 'arrayLength(&a)',
       loadA: (m, kk) => loadA(p, m, kk),
       // vec 4: bOff and n are multiples of 4 (matmulVec4Ok), so this is B[k, n..n+3].
       loadB: (kk, n) => (k.vec === 4 ? `b[bOff / 4u + ${kk} * ${u32Lit(p.N / 4)} + ${n} / 4u]` : loadB(p, kk, n)),

@@ -32,7 +32,7 @@ export const matmulNBitsLanesTemplate: KernelTemplate<MatmulNBitsProblem, NBitsL
     const b = new ShaderBuilder({ inputs: nbitsInputs(p), inputTypes: nbitsInputTypes(p), outputs: ['out'] });
     const weight = packedWeightFn(b, p);
     const body = laneGemmBody({
-      ...k, ...dims(p), K: p.K, setup: '', kBound: 'a',
+      ...k, ...dims(p), K: p.K, setup: '', kBound: 'arrayLength(&a)',
       loadA: (m, kk) => `a[${m} * ${u32Lit(p.K)} + ${kk}]`,
       loadB: (kk, n) => `${weight}(${n}, ${kk})`,
       store: (m, n, v) => storeNBits(b, p, m, n, v),

@@ -27,10 +27,12 @@ export interface LaneGemmSpec extends LaneGemmTiling {
   readonly batches: number;
   /** Statements run once per workgroup after `batch` and `m0` are known (e.g. base offsets). */
   readonly setup: string;
-  /** An input binding (f32 elements) with at least K elements: its arrayLength bounds the K loop. */
+  /**
+   * A u32 expression >= K at run time that the shader compiler cannot evaluate (e.g. `arrayLength(&a)`
+   * of an input with at least K elements): the K loop runs to min(K, it), which keeps lavapipe's LLVM
+   * from unrolling it.
+   */
   readonly kBound: string;
-  /** Instead of kBound: a u32 expression equal to K at run time that the compiler cannot see through. */
-  readonly kEnd?: string;
   /** A[m, k]; `m` is workgroup-uniform and in range. */
   loadA(m: string, k: string): string;
   /** Statements per column group `j` (its first column `n`), hoisted out of the K loop. */
@@ -110,7 +112,7 @@ export function laneGemmBody(s: LaneGemmSpec): string {
   for (let i = 0; i < R; i++) for (let j = 0; j < J; j++) lines.push(`var c${i}_${j} = ${zero};`);
   // An opaque trip count (= K at run time, as kBound has >= K elements) keeps lavapipe's LLVM from
   // unrolling the loop: less compile time, and measured no slower.
-  lines.push(`let kEnd = ${s.kEnd ?? `min(${u32Lit(K)}, arrayLength(&${s.kBound}))`};`, 'for (var k = 0u; k < kEnd; k++) {');
+  lines.push(`let kEnd = min(${u32Lit(K)}, ${s.kBound});`, 'for (var k = 0u; k < kEnd; k++) {');
   if (s.kSetup) lines.push(`  ${s.kSetup.replace(/\n/g, '\n  ')}`);
   for (let j = 0; j < J; j++) lines.push(`  let b${j} = ${s.loadB('k', `n${j}`, j)};`);
   for (let i = 0; i < R; i++) {
