@@ -31,8 +31,9 @@ type Inputs = ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float3
 export class Executor {
   private readonly disposables: GPUBuffer[] = [];
   private steps: ProfiledStep[] = [];
-  /** weights.bin as pages (src/runtime/weight-pages.ts): usually one. */
-  private pages: { page: WeightPage; buffer: GPUBuffer }[] = [];
+  /** weights.bin as pages (src/runtime/weight-pages.ts), usually one, and their buffers. */
+  private pages: WeightPage[] = [];
+  private pageBuffers: GPUBuffer[] = [];
   private slots: GPUBuffer[] = [];
   private staging!: GPUBuffer;
   private query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
@@ -58,8 +59,8 @@ export class Executor {
   /** The buffer holding `r` and its offset there. */
   private locate(r: TensorRef): { buffer: GPUBuffer; offset: number } {
     if (r.buffer >= 0) return { buffer: this.slots[r.buffer] as GPUBuffer, offset: r.offset };
-    const p = this.pages[this.pages.length === 1 ? 0 : pageOf(this.pages.map((x) => x.page), r.offset, r.bytes)] as { page: WeightPage; buffer: GPUBuffer };
-    return { buffer: p.buffer, offset: r.offset - p.page.start };
+    const i = this.pages.length === 1 ? 0 : pageOf(this.pages, r.offset, r.bytes);
+    return { buffer: this.pageBuffers[i] as GPUBuffer, offset: r.offset - (this.pages[i] as WeightPage).start };
   }
 
   private async init(maxBufferBytes: number): Promise<void> {
@@ -69,13 +70,14 @@ export class Executor {
     let t = performance.now();
     const w = this.bundle.weights;
     const refs = [...m.dispatches.flatMap((d) => d.bindings), ...m.outputs.map((o) => o.ref)].filter((r) => r.buffer < 0);
-    this.pages = weightPages(refs, w.byteLength, maxBufferBytes).map((page, i) => {
+    this.pages = weightPages(refs, w.byteLength, maxBufferBytes);
+    this.pageBuffers = this.pages.map((page, i) => {
       const buffer = this.buffer(page.end - page.start, U.STORAGE | U.COPY_DST | U.COPY_SRC, `weights${i}`);
       const bytes = w.subarray(page.start, page.end);
       const padded = bytes.byteLength % 4 ? new Uint8Array(align(bytes.byteLength, 4)) : bytes;
       if (padded !== bytes) padded.set(bytes);
       if (padded.byteLength) device.queue.writeBuffer(buffer, 0, padded);
-      return { page, buffer };
+      return buffer;
     });
     this.slots = m.slots.map((bytes, i) => this.buffer(bytes, U.STORAGE | U.COPY_DST | U.COPY_SRC, `slot${i}`));
     const outBytes = m.outputs.reduce((s, o) => s + align(o.ref.bytes, 4), 0);
