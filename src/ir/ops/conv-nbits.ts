@@ -9,7 +9,7 @@ import { isConcrete, numel } from '../shape.ts';
 import { ndarray, type NdArray, type TensorType } from '../tensor.ts';
 import { dequantize } from '../../quant/format.ts';
 import { conv2dOp } from './conv.ts';
-import { nbitsAttrs, packedOperandsError, quantizedWeightOf, type NBitsAttrs } from './matmul-nbits.ts';
+import { nbitsAttrs, packedOperandsError, packingError, quantizedWeightOf, type NBitsAttrs } from './matmul-nbits.ts';
 import { tensorBytes } from './helpers.ts';
 
 export interface ConvNBitsAttrs extends NBitsAttrs {
@@ -37,9 +37,8 @@ function attrError(q: ConvNBitsAttrs, attrs: Attrs): string | null {
   if (![q.N, q.K, q.group, q.kH, q.kW, q.groups].every(posInt)) {
     return `conv2d_nbits needs positive integer N, K, group, groups and kernel_shape, got N=${q.N} K=${q.K} group=${q.group} groups=${q.groups} kernel_shape=[${q.kH},${q.kW}]`;
   }
-  if (!Number.isInteger(q.bits) || q.bits < 1 || q.bits > 8) return `conv2d_nbits needs bits in 1..8, got ${q.bits}`;
-  const layout = stringAttr(attrs, 'layout', 'dense');
-  if (layout !== 'dense' && layout !== 'planes') return `conv2d_nbits layout must be "dense" or "planes", got "${layout}"`;
+  const packing = packingError('conv2d_nbits', q.bits, stringAttr(attrs, 'layout', 'dense'));
+  if (packing) return packing;
   if (q.actBits !== 0) return 'conv2d_nbits takes f32 activations only (act_bits must be 0)';
   if (q.K % (q.kH * q.kW) !== 0) return `conv2d_nbits: K=${q.K} is not a multiple of the kernel's ${q.kH}x${q.kW} taps`;
   if (q.N % q.groups !== 0) return `conv2d_nbits: ${q.N} output channels not divisible by groups ${q.groups}`;

@@ -40,11 +40,18 @@ export function packedWords(a: NBitsAttrs): number {
   return a.layout === 'dense' ? a.N * denseRowWords(a.K, a.bits) : a.bits * a.N * planeRowWords(a.K);
 }
 
+/** Why op `op`'s code width or packed layout attribute is invalid, or null. */
+export function packingError(op: string, bits: number, layout: string): string | null {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) return `${op} needs bits in 1..8, got ${bits}`;
+  if (layout !== 'dense' && layout !== 'planes') return `${op} layout must be "dense" or "planes", got "${layout}"`;
+  return null;
+}
+
 function attrError(a: NBitsAttrs, layout: string): string | null {
   const posInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
   if (!posInt(a.N) || !posInt(a.K) || !posInt(a.group)) return `matmul_nbits needs positive integer N, K and group, got N=${a.N} K=${a.K} group=${a.group}`;
-  if (!Number.isInteger(a.bits) || a.bits < 1 || a.bits > 8) return `matmul_nbits needs bits in 1..8, got ${a.bits}`;
-  if (layout !== 'dense' && layout !== 'planes') return `matmul_nbits layout must be "dense" or "planes", got "${layout}"`;
+  const packing = packingError('matmul_nbits', a.bits, layout);
+  if (packing) return packing;
   if (a.actBits !== 0) {
     const bad = checkActBits(a.actBits);
     if (bad) return `matmul_nbits: ${bad} (or 0 for f32 activations)`;
