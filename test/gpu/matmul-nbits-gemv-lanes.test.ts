@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { matmulNBitsGemvLanesTemplate as lanes, NBITS_GEMV_LANES_MIN_N } from '../../codegen/kernels/matmul-nbits-gemv-lanes.ts';
 import type { Epilogue, MatmulNBitsProblem } from '../../codegen/problems.ts';
 import { codeCentre, signedCode, signFlipMasks } from '../../codegen/wgsl/packed-signed.ts';
-import { dequantize, groupsPerRow, packCodes, type QuantizedWeight } from '../../src/quant/format.ts';
+import { groupsPerRow, packCodes, type QuantizedWeight } from '../../src/quant/format.ts';
 import { mulberry32 } from '../../src/util/random.ts';
-import { epilogueArb, epilogueReference, expectKernelMatches, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
+import { epilogueArb, weightOnlyReference, expectKernelMatches, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
 import { fcParams } from '../prop/arbitraries.ts';
 
 const ctx = await gpuForTests();
@@ -46,16 +46,7 @@ function weightOf(c: Case): QuantizedWeight {
 }
 
 function reference(c: Case, a: Float32Array, w: QuantizedWeight, bias: Float32Array | null): Float64Array {
-  const wd = dequantize(w);
-  const y = new Float64Array(c.M * c.N);
-  for (let m = 0; m < c.M; m++) {
-    for (let n = 0; n < c.N; n++) {
-      let acc = bias ? (bias[n] as number) : 0;
-      for (let k = 0; k < c.K; k++) acc += (a[m * c.K + k] as number) * (wd[n * c.K + k] as number);
-      y[m * c.N + n] = acc;
-    }
-  }
-  return epilogueReference(y, c.M, c.N, c.epilogue);
+  return weightOnlyReference(c.M, a, w, bias, c.epilogue);
 }
 
 async function check(gpu: NonNullable<typeof ctx>, c: Case, knobs?: unknown): Promise<void> {

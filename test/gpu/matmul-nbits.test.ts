@@ -11,9 +11,9 @@ import { matmulNBitsGemmTemplate } from '../../codegen/kernels/matmul-nbits-gemm
 import { matmulNBitsLanesTemplate } from '../../codegen/kernels/matmul-nbits-lanes.ts';
 import { templatesFor } from '../../codegen/kernels/index.ts';
 import type { Epilogue, MatmulNBitsProblem } from '../../codegen/problems.ts';
-import { dequantize, groupsPerRow, packCodes, type PackedLayout, type QuantizedWeight } from '../../src/quant/format.ts';
+import { groupsPerRow, packCodes, type PackedLayout, type QuantizedWeight } from '../../src/quant/format.ts';
 import { mulberry32 } from '../../src/util/random.ts';
-import { epilogueArb, epilogueReference, expectKernelMatches, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
+import { epilogueArb, weightOnlyReference, expectKernelMatches, gpuForTests, pickKnobs, randomData } from '../helpers/kernel-check.ts';
 import { fcParams } from '../prop/arbitraries.ts';
 
 const ctx = await gpuForTests();
@@ -62,18 +62,8 @@ function weightOf(c: Case): QuantizedWeight {
   return { N: c.N, K: c.K, bits: c.bits, group, layout: c.layout, words: packCodes(codes, c.N, c.K, c.bits, c.layout), scales, zeros };
 }
 
-/** epilogue(A · dequant(W)^T + bias) in float64; the epilogue through the interpreter. */
 function reference(c: Case, a: Float32Array, w: QuantizedWeight, bias: Float32Array | null): Float64Array {
-  const wd = dequantize(w);
-  const y = new Float64Array(c.M * c.N);
-  for (let m = 0; m < c.M; m++) {
-    for (let n = 0; n < c.N; n++) {
-      let acc = bias ? (bias[n] as number) : 0;
-      for (let k = 0; k < c.K; k++) acc += (a[m * c.K + k] as number) * (wd[n * c.K + k] as number);
-      y[m * c.N + n] = acc;
-    }
-  }
-  return epilogueReference(y, c.M, c.N, c.epilogue);
+  return weightOnlyReference(c.M, a, w, bias, c.epilogue);
 }
 
 async function check(gpu: NonNullable<typeof ctx>, template: AnyKernelTemplate, c: Case, knobs?: unknown): Promise<void> {

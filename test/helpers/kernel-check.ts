@@ -10,6 +10,7 @@ import type { Epilogue } from '../../codegen/problems.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Attrs } from '../../src/ir/graph.ts';
 import { ndarray, type NdArray } from '../../src/ir/tensor.ts';
+import { dequantize, type QuantizedWeight } from '../../src/quant/format.ts';
 import { interpret } from '../../src/interp/interpreter.ts';
 import type { GpuContext } from '../../src/runtime/device.ts';
 import { runKernel } from '../../src/runtime/kernel-runner.ts';
@@ -78,6 +79,21 @@ export function epilogueReference(y: Float64Array, M: number, N: number, epilogu
   for (const e of epilogue) v = g.op(e.op, [v], e.attrs);
   g.output(v);
   return (interpret(g.build(), { Y: ndarray([M, N], y) }).get(v) as NdArray).data;
+}
+
+/** epilogue(A · dequant(W)^T + bias) in float64 for A [M, K] and packed W [N, K]; the epilogue through the interpreter. */
+export function weightOnlyReference(M: number, a: Float32Array, w: QuantizedWeight, bias: Float32Array | null, epilogue: Epilogue): Float64Array {
+  const { N, K } = w;
+  const wd = dequantize(w);
+  const y = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let acc = bias ? (bias[n] as number) : 0;
+      for (let k = 0; k < K; k++) acc += (a[m * K + k] as number) * (wd[n * K + k] as number);
+      y[m * N + n] = acc;
+    }
+  }
+  return epilogueReference(y, M, N, epilogue);
 }
 
 /** One valid knob setting, chosen by `index` from the enumerated valid space. */
