@@ -45,10 +45,6 @@ function weightOf(c: Case): QuantizedWeight {
   return { N: c.N, K: c.K, bits: c.bits, group, layout: 'dense', words: packCodes(codes, c.N, c.K, c.bits, 'dense'), scales, zeros };
 }
 
-function reference(c: Case, a: Float32Array, w: QuantizedWeight, bias: Float32Array | null): Float64Array {
-  return weightOnlyReference(c.M, a, w, bias, c.epilogue);
-}
-
 async function check(gpu: NonNullable<typeof ctx>, c: Case, knobs?: unknown): Promise<void> {
   const p = problemOf(c);
   const k = knobs ?? pickKnobs(lanes, p, gpu.info, c.knobIndex);
@@ -56,7 +52,7 @@ async function check(gpu: NonNullable<typeof ctx>, c: Case, knobs?: unknown): Pr
   const a = randomData(c.M * c.K, c.seed + 1);
   const bias = c.bias ? randomData(c.N, c.seed + 2) : null;
   const inputs = [a, new Float32Array(w.words.buffer), w.scales, w.zeros, ...(bias ? [bias] : [])];
-  await expectKernelMatches(gpu, lanes, p, k as never, inputs, reference(c, a, w, bias));
+  await expectKernelMatches(gpu, lanes, p, k as never, inputs, weightOnlyReference(c.M, a, w, bias, c.epilogue));
 }
 
 describe('centred chunk codes', () => {

@@ -62,10 +62,6 @@ function weightOf(c: Case): QuantizedWeight {
   return { N: c.N, K: c.K, bits: c.bits, group, layout: c.layout, words: packCodes(codes, c.N, c.K, c.bits, c.layout), scales, zeros };
 }
 
-function reference(c: Case, a: Float32Array, w: QuantizedWeight, bias: Float32Array | null): Float64Array {
-  return weightOnlyReference(c.M, a, w, bias, c.epilogue);
-}
-
 async function check(gpu: NonNullable<typeof ctx>, template: AnyKernelTemplate, c: Case, knobs?: unknown): Promise<void> {
   const p = problemOf(c);
   const k = knobs ?? pickKnobs(template, p, gpu.info, c.knobIndex);
@@ -74,7 +70,7 @@ async function check(gpu: NonNullable<typeof ctx>, template: AnyKernelTemplate, 
   const bias = c.bias ? randomData(c.N, c.seed + 2) : null;
   // runKernel takes Float32Arrays: a view over the words keeps their bits.
   const inputs = [a, new Float32Array(w.words.buffer), w.scales, w.zeros, ...(bias ? [bias] : [])];
-  await expectKernelMatches(gpu, template, p, k as never, inputs, reference(c, a, w, bias));
+  await expectKernelMatches(gpu, template, p, k as never, inputs, weightOnlyReference(c.M, a, w, bias, c.epilogue));
 }
 
 // Run counts fit the file in well under a minute on a loaded lavapipe (~1 s of LLVM per shader).
